@@ -1,0 +1,418 @@
+"""The document: a project of named graphs, each a set of layer nodes wired port to port.
+
+This is the single state of the program.  Every edit a person makes ends as one call
+of a method here; observers (the canvas, the code preview, shape inference) follow
+through the psygnal signals each :class:`Graph` and :class:`Project` emits.  Nothing
+here knows about windows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from psygnal import Signal
+
+from .params import ParamError
+from .spec import REGISTRY, LayerSpec, Registry
+
+
+class GraphError(ValueError):
+    """An edit was refused; the message says why in words a person understands."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+    # training-time options that belong to the drawing (transfer learning)
+    frozen: bool = False
+    lr_mult: float = 1.0
+
+    @property
+    def spec(self) -> LayerSpec:
+        return REGISTRY.get(self.type)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"src": self.src, "src_port": self.src_port,
+                "dst": self.dst, "dst_port": self.dst_port}
+
+
+class Graph:
+    """A directed acyclic graph of layer nodes.
+
+    Signals: ``node_added(Node)``, ``node_removed(Node)``, ``node_changed(str)`` (name,
+    parameters or flags), ``node_moved(str)``, ``edge_added(Edge)``,
+    ``edge_removed(Edge)``, ``renamed(str)``, and ``changed()`` after any edit that can
+    change shapes or code (everything but a move).
+    """
+
+    node_added = Signal(object)
+    node_removed = Signal(object)
+    node_changed = Signal(str)
+    node_moved = Signal(str)
+    edge_added = Signal(object)
+    edge_removed = Signal(object)
+    renamed = Signal(str)
+    changed = Signal()
+
+    def __init__(self, name: str = "Net", registry: Registry = REGISTRY):
+        self.name = name
+        self.registry = registry
+        self._nodes: dict[str, Node] = {}
+        self._g = nx.MultiDiGraph()
+        # each input port takes at most one wire: (dst, dst_port) -> Edge
+        self._inputs: dict[tuple[str, str], Edge] = {}
+        self._ids = itertools.count(1)
+        self.version = 0  # bumped on every change; caches key on it
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._inputs.values())
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"graph '{self.name}' has no node {node_id!r}") from None
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def find(self, name: str) -> Node | None:
+        """The node whose display name is ``name``, if any."""
+        for n in self._nodes.values():
+            if n.name == name:
+                return n
+        return None
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.out_edges(node_id, data=True)]
+
+    def edge_into(self, node_id: str, port: str) -> Edge | None:
+        return self._inputs.get((node_id, port))
+
+    def topological_order(self) -> list[str]:
+        """Node ids, producers before consumers; ties broken by insertion order."""
+        order = {nid: i for i, nid in enumerate(self._nodes)}
+        return list(nx.lexicographical_topological_sort(self._g, key=order.__getitem__))
+
+    def nx_graph(self) -> nx.MultiDiGraph:
+        """A read-only view of the wiring, for layout and analysis."""
+        return self._g.copy(as_view=True)
+
+    # ----------------------------------------------------------------- editing
+    def new_id(self) -> str:
+        while True:
+            nid = f"n{next(self._ids)}"
+            if nid not in self._nodes:
+                return nid
+
+    def unique_name(self, base: str) -> str:
+        taken = {n.name for n in self._nodes.values()}
+        if base not in taken:
+            return base
+        stem = base.rstrip("0123456789") or base
+        for i in itertools.count(1):
+            cand = f"{stem}{i}"
+            if cand not in taken:
+                return cand
+        raise AssertionError("unreachable")
+
+    def add_node(self, type_name: str, name: str | None = None,
+                 params: Mapping[str, Any] | None = None, pos=(0.0, 0.0),
+                 node_id: str | None = None, frozen: bool = False,
+                 lr_mult: float = 1.0) -> Node:
+        """Add a node of ``type_name``; parameters are checked against its spec."""
+        try:
+            spec = self.registry.get(type_name)
+        except KeyError as e:
+            raise GraphError(str(e.args[0])) from None
+        try:
+            clean = spec.clean_params(params or {})
+        except ParamError as e:
+            raise GraphError(f"{type_name}: {e}") from None
+        if node_id is None:
+            node_id = self.new_id()
+        elif node_id in self._nodes:
+            raise GraphError(f"a node with id {node_id!r} already exists")
+        if name is None or not str(name).strip():
+            name = self.unique_name(spec.hint)
+        elif self.find(name) is not None:
+            raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
+        node = Node(node_id, type_name, str(name), clean, (float(pos[0]), float(pos[1])),
+                    bool(frozen), float(lr_mult))
+        self._nodes[node_id] = node
+        self._g.add_node(node_id)
+        self._touch()
+        self.node_added.emit(node)
+        self.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> list[Edge]:
+        """Remove a node and its wires; returns the wires removed (for undo)."""
+        node = self.node(node_id)
+        removed = self.in_edges(node_id) + self.out_edges(node_id)
+        for e in removed:
+            self._drop_edge(e)
+        del self._nodes[node_id]
+        self._g.remove_node(node_id)
+        self._touch()
+        self.node_removed.emit(node)
+        self.changed.emit()
+        return removed
+
+    def connection_problem(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
+        """Why the wire src.src_port → dst.dst_port cannot be made, or None if it can."""
+        if src not in self._nodes or dst not in self._nodes:
+            return "both ends must be nodes of this graph"
+        s, d = self._nodes[src], self._nodes[dst]
+        outs = {p.name: p for p in s.spec.output_ports(s.params)}
+        ins = {p.name: p for p in d.spec.input_ports(d.params)}
+        if src_port not in outs:
+            return f"{s.type} '{s.name}' has no output port '{src_port}'"
+        if dst_port not in ins:
+            return f"{d.type} '{d.name}' has no input port '{dst_port}'"
+        if src == dst:
+            return "a layer cannot feed itself"
+        if (dst, dst_port) in self._inputs:
+            return f"input '{dst_port}' of '{d.name}' is already connected"
+        a, b = outs[src_port].dtype, ins[dst_port].dtype
+        if "any" not in (a, b) and a != b:
+            what = {"long": "integer token ids", "float": "real-valued tensors"}
+            return (f"'{d.name}' input '{dst_port}' takes {what[b]}, "
+                    f"but '{s.name}' gives {what[a]}")
+        if nx.has_path(self._g, dst, src):
+            return f"connecting '{s.name}' to '{d.name}' would make a cycle"
+        return None
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
+        problem = self.connection_problem(src, src_port, dst, dst_port)
+        if problem:
+            raise GraphError(problem)
+        edge = Edge(src, src_port, dst, dst_port)
+        self._inputs[(dst, dst_port)] = edge
+        self._g.add_edge(src, dst, key=(src_port, dst_port), edge=edge)
+        self._touch()
+        self.edge_added.emit(edge)
+        self.changed.emit()
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        if self._inputs.get((edge.dst, edge.dst_port)) != edge:
+            raise GraphError("that wire is not in the graph")
+        self._drop_edge(edge)
+        self._touch()
+        self.changed.emit()
+
+    def _drop_edge(self, edge: Edge) -> None:
+        del self._inputs[(edge.dst, edge.dst_port)]
+        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self.edge_removed.emit(edge)
+
+    def set_params(self, node_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Change some parameters; returns the previous values of those changed."""
+        node = self.node(node_id)
+        try:
+            clean = node.spec.clean_params({**node.params, **params})
+        except ParamError as e:
+            raise GraphError(f"{node.type} '{node.name}': {e}") from None
+        # a parameter that removes ports must not strand a wire
+        in_names = {p.name for p in node.spec.input_ports(clean)}
+        out_names = {p.name for p in node.spec.output_ports(clean)}
+        for e in self.in_edges(node_id):
+            if e.dst_port not in in_names:
+                raise GraphError(f"disconnect input '{e.dst_port}' of '{node.name}' first")
+        for e in self.out_edges(node_id):
+            if e.src_port not in out_names:
+                raise GraphError(f"disconnect output '{e.src_port}' of '{node.name}' first")
+        old = {k: node.params[k] for k in params if node.params[k] != clean[k]}
+        if not old:
+            return {}
+        node.params = clean
+        self._touch()
+        self.node_changed.emit(node_id)
+        self.changed.emit()
+        return old
+
+    def rename_node(self, node_id: str, name: str) -> str:
+        """Give a node a new display name; returns the old one."""
+        node = self.node(node_id)
+        name = str(name)
+        if not name.strip():
+            raise GraphError("a node's name cannot be empty")
+        other = self.find(name)
+        if other is not None and other.id != node_id:
+            raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
+        old, node.name = node.name, name
+        if old != name:
+            self._touch()
+            self.node_changed.emit(node_id)
+            self.changed.emit()
+        return old
+
+    def set_training_flags(self, node_id: str, frozen: bool | None = None,
+                           lr_mult: float | None = None) -> tuple[bool, float]:
+        node = self.node(node_id)
+        old = (node.frozen, node.lr_mult)
+        if frozen is not None:
+            node.frozen = bool(frozen)
+        if lr_mult is not None:
+            if not 0.0 <= float(lr_mult) <= 100.0:
+                raise GraphError("learning-rate multiplier must be between 0 and 100")
+            node.lr_mult = float(lr_mult)
+        if old != (node.frozen, node.lr_mult):
+            self._touch()
+            self.node_changed.emit(node_id)
+            self.changed.emit()
+        return old
+
+    def move_node(self, node_id: str, pos: tuple[float, float]) -> tuple[float, float]:
+        node = self.node(node_id)
+        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        self.node_moved.emit(node_id)
+        return old
+
+    def rename(self, name: str) -> str:
+        old, self.name = self.name, str(name)
+        self._touch()
+        self.renamed.emit(self.name)
+        self.changed.emit()
+        return old
+
+    def _touch(self) -> None:
+        self.version += 1
+
+    # ------------------------------------------------------------ (de)serialise
+    def to_dict(self) -> dict[str, Any]:
+        nodes = []
+        for n in self._nodes.values():
+            spec = n.spec
+            d: dict[str, Any] = {
+                "id": n.id, "type": n.type, "name": n.name,
+                "params": {p.name: p.to_json(n.params[p.name]) for p in spec.params},
+                "pos": [round(n.pos[0], 2), round(n.pos[1], 2)],
+            }
+            if n.frozen:
+                d["frozen"] = True
+            if n.lr_mult != 1.0:
+                d["lr_mult"] = n.lr_mult
+            nodes.append(d)
+        return {"name": self.name, "nodes": nodes, "edges": [e.to_dict() for e in self.edges]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], registry: Registry = REGISTRY) -> Graph:
+        """Build a graph from :meth:`to_dict` output (already schema-checked)."""
+        g = cls(str(data.get("name", "Net")), registry)
+        for nd in data.get("nodes", []):
+            g.add_node(nd["type"], nd["name"], nd.get("params", {}), tuple(nd.get("pos", (0, 0))),
+                       node_id=nd["id"], frozen=nd.get("frozen", False),
+                       lr_mult=nd.get("lr_mult", 1.0))
+        for ed in data.get("edges", []):
+            g.connect(ed["src"], ed["src_port"], ed["dst"], ed["dst_port"])
+        return g
+
+    def add_subgraph(self, data: Mapping[str, Any], offset=(0.0, 0.0)) -> list[str]:
+        """Paste nodes and edges from a :meth:`to_dict`-shaped dict; returns the new ids.
+
+        Ids and names are made fresh; wires to nodes outside ``data`` are dropped.
+        """
+        remap: dict[str, str] = {}
+        for nd in data.get("nodes", []):
+            name = self.unique_name(str(nd.get("name") or REGISTRY.get(nd["type"]).hint))
+            pos = nd.get("pos", (0, 0))
+            node = self.add_node(nd["type"], name, nd.get("params", {}),
+                                 (pos[0] + offset[0], pos[1] + offset[1]),
+                                 frozen=nd.get("frozen", False), lr_mult=nd.get("lr_mult", 1.0))
+            remap[nd["id"]] = node.id
+        for ed in data.get("edges", []):
+            if ed["src"] in remap and ed["dst"] in remap:
+                self.connect(remap[ed["src"]], ed["src_port"], remap[ed["dst"]], ed["dst_port"])
+        return list(remap.values())
+
+
+class Project:
+    """One or more named graphs plus what it takes to train them.
+
+    ``training`` and ``meta`` are plain JSON-able dicts owned by the engine and the
+    roadmap (dataset, recipe, hyperparameters, challenge); the document stores them
+    and reports their change.
+    """
+
+    graph_added = Signal(object)
+    graph_removed = Signal(object)
+    changed = Signal()
+
+    def __init__(self, title: str = "Untitled", description: str = ""):
+        self.title = title
+        self.description = description
+        self.graphs: list[Graph] = []
+        self.training: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {}
+
+    def graph(self, name: str | None = None) -> Graph:
+        """The graph called ``name``; with no name, the first one."""
+        if name is None:
+            if not self.graphs:
+                raise GraphError("the project has no graph")
+            return self.graphs[0]
+        for g in self.graphs:
+            if g.name == name:
+                return g
+        raise GraphError(f"the project has no graph named {name!r}")
+
+    def add_graph(self, graph: Graph | None = None, name: str = "Net", index: int | None = None
+                  ) -> Graph:
+        graph = graph or Graph(name)
+        if any(g.name == graph.name for g in self.graphs):
+            raise GraphError(f"a graph named {graph.name!r} already exists")
+        self.graphs.insert(len(self.graphs) if index is None else index, graph)
+        graph.changed.connect(self.changed.emit)
+        self.graph_added.emit(graph)
+        self.changed.emit()
+        return graph
+
+    def remove_graph(self, name: str) -> int:
+        g = self.graph(name)
+        idx = self.graphs.index(g)
+        self.graphs.remove(g)
+        g.changed.disconnect(self.changed.emit)
+        self.graph_removed.emit(g)
+        self.changed.emit()
+        return idx
+
+    def set_training(self, training: Mapping[str, Any]) -> dict[str, Any]:
+        old, self.training = self.training, dict(training)
+        self.changed.emit()
+        return old
+
+
+def iter_nodes(graphs: Iterable[Graph]) -> Iterable[tuple[Graph, Node]]:
+    for g in graphs:
+        for n in g.nodes:
+            yield g, n
