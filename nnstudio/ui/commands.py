@@ -1,0 +1,303 @@
+"""Undoable edits.  Each command calls one document method (or a short, fixed series of
+them) and can put the document back exactly as it was.  The canvas never changes the
+document directly; it pushes one of these onto the session's undo stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from ..graph.document import Edge, Graph, GraphError
+
+
+class Command(QUndoCommand):
+    """An undoable edit: ``apply`` changes the document, ``revert`` puts it back.
+
+    :meth:`ProjectSession.push` calls ``apply`` itself first, so a refused edit raises
+    a GraphError in Python (and is never put on the stack); the stack's own first call of
+    ``redo`` is then skipped.
+    """
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self._applied = False
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        raise NotImplementedError
+
+    def redo(self):
+        if self._applied:
+            self._applied = False  # the stack's first redo: already done by push
+            return
+        self.apply()
+
+    def undo(self):
+        self.revert()
+
+    def apply_first(self) -> None:
+        self.apply()
+        self._applied = True
+
+
+class Macro(Command):
+    """Several edits as one step; if one is refused, those before it are reverted."""
+
+    def __init__(self, text: str, commands: list[Command]):
+        super().__init__(text)
+        self.commands = commands
+
+    def apply(self):
+        done: list[Command] = []
+        for c in self.commands:
+            try:
+                c.apply()
+            except GraphError:
+                for d in reversed(done):
+                    d.revert()
+                raise
+            done.append(c)
+
+    def revert(self):
+        for c in reversed(self.commands):
+            c.revert()
+
+
+def _node_record(graph: Graph, nid: str) -> dict[str, Any]:
+    n = graph.node(nid)
+    return {"id": n.id, "type": n.type, "name": n.name, "params": dict(n.params),
+            "pos": n.pos, "frozen": n.frozen, "lr_mult": n.lr_mult}
+
+
+def _restore_node(graph: Graph, rec: dict[str, Any]) -> None:
+    graph.add_node(rec["type"], rec["name"], rec["params"], rec["pos"], node_id=rec["id"],
+                   frozen=rec["frozen"], lr_mult=rec["lr_mult"])
+
+
+class AddNodeCommand(Command):
+    def __init__(self, graph: Graph, type_name: str, pos=(0.0, 0.0), params=None, name=None):
+        super().__init__()
+        self.graph = graph
+        spec = graph.registry.get(type_name)
+        # fix id and name now so that redo after undo recreates the very same node
+        self.node_id = graph.new_id()
+        self.rec = {"id": self.node_id, "type": type_name,
+                    "name": name or graph.unique_name(spec.hint),
+                    "params": dict(params or {}), "pos": tuple(pos), "frozen": False,
+                    "lr_mult": 1.0}
+        self.setText(f"Add {type_name}")
+
+    def apply(self):
+        _restore_node(self.graph, self.rec)
+
+    def revert(self):
+        self.graph.remove_node(self.node_id)
+
+
+class RemoveNodesCommand(Command):
+    """Delete nodes with all their wires."""
+
+    def __init__(self, graph: Graph, node_ids):
+        super().__init__()
+        self.graph = graph
+        self.ids = [nid for nid in graph.topological_order() if nid in set(node_ids)]
+        self.records: list[dict] = []
+        self.edges: list[Edge] = []
+        n = len(self.ids)
+        self.setText(f"Delete {graph.node(self.ids[0]).name}" if n == 1 else f"Delete {n} nodes")
+
+    def apply(self):
+        self.records = [_node_record(self.graph, nid) for nid in self.ids]
+        edges: dict[Edge, None] = {}
+        for nid in self.ids:
+            for e in self.graph.in_edges(nid) + self.graph.out_edges(nid):
+                edges[e] = None
+        self.edges = list(edges)
+        for nid in self.ids:
+            self.graph.remove_node(nid)
+
+    def revert(self):
+        for rec in self.records:
+            _restore_node(self.graph, rec)
+        for e in self.edges:
+            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+
+class MoveNodesCommand(Command):
+    """Moves from a drag (pushed once, on release) or from auto-layout."""
+
+    def __init__(self, graph: Graph, moves: dict[str, tuple[tuple, tuple]], text: str = ""):
+        super().__init__()
+        self.graph = graph
+        self.moves = moves  # id -> (old pos, new pos)
+        self.setText(text or (f"Move {len(moves)} nodes" if len(moves) > 1 else "Move node"))
+
+    def apply(self):
+        for nid, (_, new) in self.moves.items():
+            self.graph.move_node(nid, new)
+
+    def revert(self):
+        for nid, (old, _) in self.moves.items():
+            self.graph.move_node(nid, old)
+
+
+class ConnectCommand(Command):
+    def __init__(self, graph: Graph, src: str, src_port: str, dst: str, dst_port: str):
+        super().__init__()
+        self.graph, self.ends = graph, (src, src_port, dst, dst_port)
+        self.setText("Connect")
+
+    def apply(self):
+        self.graph.connect(*self.ends)
+
+    def revert(self):
+        self.graph.disconnect(Edge(*self.ends))
+
+
+class DisconnectCommand(Command):
+    def __init__(self, graph: Graph, edge: Edge):
+        super().__init__()
+        self.graph, self.edge = graph, edge
+        self.setText("Disconnect")
+
+    def apply(self):
+        self.graph.disconnect(self.edge)
+
+    def revert(self):
+        e = self.edge
+        self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+
+class SetParamsCommand(Command):
+    """Change parameters of one node; successive edits of the same parameter merge."""
+
+    ID = 1001
+
+    def __init__(self, graph: Graph, node_id: str, params: dict[str, Any]):
+        super().__init__()
+        self.graph, self.node_id = graph, node_id
+        node = graph.node(node_id)
+        self.new = dict(params)
+        self.old = {k: node.params[k] for k in params}
+        self.setText(f"Set {', '.join(params)} of {node.name}")
+
+    def id(self) -> int:
+        return self.ID
+
+    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
+        if (other.node_id != self.node_id or other.graph is not self.graph
+                or set(other.new) != set(self.new)):
+            return False
+        self.new = dict(other.new)
+        return True
+
+    def apply(self):
+        self.graph.set_params(self.node_id, self.new)
+
+    def revert(self):
+        self.graph.set_params(self.node_id, self.old)
+
+
+class RenameNodeCommand(Command):
+    def __init__(self, graph: Graph, node_id: str, name: str):
+        super().__init__()
+        self.graph, self.node_id, self.new = graph, node_id, name
+        self.old = graph.node(node_id).name
+        self.setText(f"Rename {self.old} to {name}")
+
+    def apply(self):
+        self.graph.rename_node(self.node_id, self.new)
+
+    def revert(self):
+        self.graph.rename_node(self.node_id, self.old)
+
+
+class SetTrainingFlagsCommand(Command):
+    def __init__(self, graph: Graph, node_id: str, frozen=None, lr_mult=None):
+        super().__init__()
+        node = graph.node(node_id)
+        self.graph, self.node_id = graph, node_id
+        self.old = (node.frozen, node.lr_mult)
+        self.new = (node.frozen if frozen is None else bool(frozen),
+                    node.lr_mult if lr_mult is None else float(lr_mult))
+        self.setText(f"{'Freeze' if self.new[0] else 'Unfreeze'} {node.name}"
+                     if frozen is not None else f"Set learning-rate multiplier of {node.name}")
+
+    def apply(self):
+        self.graph.set_training_flags(self.node_id, *self.new)
+
+    def revert(self):
+        self.graph.set_training_flags(self.node_id, *self.old)
+
+
+class PasteCommand(Command):
+    """Add the nodes and inner wires of a copied fragment (``Graph.to_dict`` shape)."""
+
+    def __init__(self, graph: Graph, data: dict, offset=(40.0, 40.0)):
+        super().__init__()
+        self.graph = graph
+        taken_names = {n.name for n in graph.nodes}
+        remap: dict[str, str] = {}
+        self.records: list[dict] = []
+        next_ids: set[str] = set()
+        for nd in data.get("nodes", []):
+            nid = graph.new_id()
+            while nid in next_ids:
+                nid = graph.new_id()
+            next_ids.add(nid)
+            remap[nd["id"]] = nid
+            name = str(nd.get("name") or graph.registry.get(nd["type"]).hint)
+            base, i = name, 1
+            while name in taken_names:
+                name = f"{base.rstrip('0123456789') or base}{i}"
+                i += 1
+            taken_names.add(name)
+            pos = nd.get("pos", (0, 0))
+            self.records.append({
+                "id": nid, "type": nd["type"], "name": name, "params": nd.get("params", {}),
+                "pos": (pos[0] + offset[0], pos[1] + offset[1]),
+                "frozen": nd.get("frozen", False), "lr_mult": nd.get("lr_mult", 1.0)})
+        self.edges = [Edge(remap[e["src"]], e["src_port"], remap[e["dst"]], e["dst_port"])
+                      for e in data.get("edges", []) if e["src"] in remap and e["dst"] in remap]
+        self.node_ids = [r["id"] for r in self.records]
+        self.setText(f"Paste {len(self.records)} node{'s' * (len(self.records) != 1)}")
+
+    def apply(self):
+        for rec in self.records:
+            _restore_node(self.graph, rec)
+        for e in self.edges:
+            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+
+    def revert(self):
+        for nid in reversed(self.node_ids):
+            self.graph.remove_node(nid)
+
+
+def insert_on_wire(graph: Graph, type_name: str, pos, edge: Edge) -> Macro:
+    """One undoable step: cut ``edge`` and put a new ``type_name`` node in between."""
+    add = AddNodeCommand(graph, type_name, pos)
+    spec = graph.registry.get(type_name)
+    params = add.rec["params"] or spec.defaults()
+    in_port = spec.input_ports(params)[0].name
+    out_port = spec.output_ports(params)[0].name
+    return Macro(f"Insert {type_name}", [
+        add,
+        DisconnectCommand(graph, edge),
+        ConnectCommand(graph, edge.src, edge.src_port, add.node_id, in_port),
+        ConnectCommand(graph, add.node_id, out_port, edge.dst, edge.dst_port),
+    ])
+
+
+def selection_fragment(graph: Graph, node_ids) -> dict:
+    """The selected nodes and the wires among them, as a ``Graph.to_dict``-shaped dict
+    (what copy puts on the clipboard)."""
+    ids = set(node_ids)
+    full = graph.to_dict()
+    return {
+        "format": "nnstudio-fragment", "version": 1,
+        "nodes": [n for n in full["nodes"] if n["id"] in ids],
+        "edges": [e for e in full["edges"] if e["src"] in ids and e["dst"] in ids],
+    }
