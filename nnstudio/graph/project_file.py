@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .document import Graph, GraphError, Project
+from .document import MAX_NAME, NODE_ID, Graph, GraphError, Project
 from .params import ParamError
 from .spec import REGISTRY
 
@@ -28,8 +27,7 @@ SUFFIX = ".nnstudio"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_GRAPHS = 64
 MAX_NODES = 20_000
-MAX_NAME = 200
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ID = NODE_ID
 
 
 class ProjectFileError(ValueError):
@@ -62,7 +60,18 @@ def project_to_dict(project: Project) -> dict[str, Any]:
 
 
 def dumps_project(project: Project) -> str:
-    return json.dumps(project_to_dict(project), indent=1, ensure_ascii=False) + "\n"
+    """The project as JSON text; refuses (ProjectFileError) what could not be read back."""
+    data = project_to_dict(project)
+    for key in ("training", "meta"):
+        _check_json_plain(data[key], key, _refuse_save)
+    try:
+        return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as e:
+        raise ProjectFileError(f"cannot save the project: {e}") from None
+
+
+def _refuse_save(where: str, msg: str):
+    raise ProjectFileError(f"cannot save the project: {where}: {msg}")
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -72,12 +81,18 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     the temporary file is renamed over ``path``.
     """
     path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private to its owner; keep the mode a project file had
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -129,6 +144,8 @@ def loads_project(raw: bytes | str, label: str = "project") -> Project:
             f"{label}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RecursionError:
         raise ProjectFileError(f"{label}: nested too deeply to be a project file") from None
+    except ValueError as e:  # e.g. an integer literal with thousands of digits
+        raise ProjectFileError(f"{label}: not valid JSON ({str(e)[:80]})") from None
     return project_from_dict(data, label)
 
 

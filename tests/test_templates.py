@@ -1,0 +1,149 @@
+"""The shipped templates: each one loads, infers clean, compiles and runs."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+import torch
+
+from nnstudio.graph import compile_graph, infer_shapes
+from nnstudio.graph.project_file import dumps_project, load_project
+from nnstudio.graph.templates import (
+    TemplateError,
+    list_templates,
+    load_template,
+    templates_dir,
+)
+
+EXPECTED = {"perceptron": 3, "mlp": 354, "cnn-digits": 38_282, "lenet5": 61_706}
+CONFIG_KEYS = {"recipe", "loss", "optimizer", "lr", "batch_size", "epochs", "seed"}
+
+
+@pytest.fixture(autouse=True)
+def _shipped_templates(monkeypatch):
+    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
+
+
+def test_the_roadmap_templates_are_listed_in_roadmap_order():
+    infos = list_templates()
+    assert [t.name for t in infos] == list(EXPECTED)
+    assert [t.order for t in infos] == sorted(t.order for t in infos)
+    for t in infos:
+        assert t.path == templates_dir() / f"{t.name}.nnstudio"
+        assert t.title.strip()
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_template_compiles_and_runs_a_forward_pass(name):
+    project = load_template(name)
+    (graph,) = project.graphs
+    result = infer_shapes(graph)
+    assert result.ok, result.all_errors()
+    assert result.total_params == EXPECTED[name]
+
+    torch.manual_seed(0)
+    model = compile_graph(graph).eval()
+    assert sum(p.numel() for p in model.parameters()) == EXPECTED[name]
+    (_, shape), = model.nnstudio_code.input_shapes.items()
+    with torch.no_grad():
+        out = model(torch.randn(2, *shape))
+    out_node = model.nnstudio_code.outputs[0]
+    expected_shape = result.input_shapes(graph, out_node)[0]
+    assert tuple(out.shape) == (2,) + tuple(expected_shape[1:])
+    assert torch.isfinite(out).all()
+
+
+def test_lenet5_has_the_classic_61706_parameters():
+    graph = load_template("lenet5").graph()
+    assert infer_shapes(graph).total_params == 61706
+    model = compile_graph(graph)
+    assert sum(p.numel() for p in model.parameters()) == 61706
+    shapes = [tuple(p.shape) for p in model.parameters()]
+    assert shapes[:2] == [(6, 1, 5, 5), (6,)]  # conv1: 6 filters of 5x5, padded to keep 28x28
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_template_is_documented_laid_out_and_named_for_a_reader(name):
+    project = load_template(name)
+    graph = project.graph()
+    # one paragraph, long enough to say what it is and what to watch
+    assert "\n" not in project.description and len(project.description) > 300
+    assert isinstance(project.meta["order"], int) and project.meta["stage"]
+    # left to right in the order data flows, about 220 px apart, on one row
+    xs = [graph.node(nid).pos[0] for nid in graph.topological_order()]
+    steps = [b - a for a, b in itertools.pairwise(xs)]
+    assert all(180 <= s <= 260 for s in steps), steps
+    for node in graph.nodes:  # conv1, fc2, relu3: names that read well in the code
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", node.name), node.name
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_template_says_what_to_train_it_on(name):
+    training = load_template(name).training
+    assert set(training) == {"dataset", "config"}
+    assert isinstance(training["dataset"]["name"], str)
+    config = training["config"]
+    assert set(config) == CONFIG_KEYS
+    assert config["lr"] > 0 and config["batch_size"] >= 1 and config["epochs"] >= 1
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_template_options_are_ones_the_data_and_trainer_accept(name):
+    registry = pytest.importorskip("nnstudio.data.registry")
+    config_mod = pytest.importorskip("nnstudio.train.config")
+    import nnstudio.data  # noqa: F401  (registers the loaders)
+
+    training = load_template(name).training
+    options = dict(training["dataset"])
+    entry = registry.get_dataset(options.pop("name"))
+    for opt in entry.options:  # a folder the person must pick is left empty in a template
+        if opt.required and options.get(opt.name) == "":
+            options[opt.name] = "/path/chosen/by/the/person"
+    entry.resolve(options)  # raises on an unknown or ill-typed option
+    config_mod.TrainConfig.from_dict(training["config"])
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_template_file_is_exactly_what_saving_it_writes(name):
+    # so opening a template and saving it unchanged changes nothing
+    path = templates_dir() / f"{name}.nnstudio"
+    assert dumps_project(load_project(path)) == path.read_text(encoding="utf-8")
+
+
+def test_unknown_template_names_the_available_ones():
+    with pytest.raises(TemplateError, match="unknown template 'resnet'.*perceptron, mlp"):
+        load_template("resnet")
+
+
+def test_a_path_is_not_a_template_name():
+    with pytest.raises(TemplateError):
+        load_template("../templates/mlp")
+
+
+def _write_template(folder, name, order=None):
+    project = load_template("perceptron")
+    project.title = f"title of {name}"
+    project.meta = {} if order is None else {"order": order}
+    (folder / f"{name}.nnstudio").write_text(dumps_project(project), encoding="utf-8")
+
+
+def test_assets_folder_can_be_moved_and_order_comes_before_name(tmp_path, monkeypatch):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    _write_template(folder, "b", order=2)
+    _write_template(folder, "a")
+    _write_template(folder, "c", order=1)
+    _write_template(folder, "d")
+    monkeypatch.setenv("NNSTUDIO_ASSETS", str(tmp_path))
+    assert templates_dir() == folder
+    assert [t.name for t in list_templates()] == ["c", "b", "a", "d"]
+    assert load_template("a").title == "title of a"
+
+
+def test_no_templates_folder_means_no_templates(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_ASSETS", str(tmp_path))
+    assert list_templates() == []
+    with pytest.raises(TemplateError, match="available: none"):
+        load_template("mlp")
