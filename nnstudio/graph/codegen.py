@@ -76,6 +76,9 @@ class Reparameterize(nn.Module):
 ''',
 }
 HELPER_IMPORTS = {"PositionalEncoding": ("math",)}
+# names the generated module itself defines or uses at top level; nothing of a person's
+# may take them (``model`` is the example in the ``__main__`` block)
+MODULE_NAMES = frozenset(HELPERS) | {"math", "torch", "nn", "model"}
 
 
 def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCode:
@@ -93,7 +96,9 @@ def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCo
         raise CodegenError(problems)
 
     cls = class_name(graph.name)
-    names = NameTable()
+    if cls in MODULE_NAMES:
+        cls = f"{cls}Net"
+    names = NameTable(MODULE_NAMES | {cls})
     gen = GeneratedCode("", cls)
     for n in inputs:
         arg = names.take(n.name, "x")
@@ -149,14 +154,17 @@ def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCo
         returns.append(var[(e.src, e.src_port)])
     fwd_lines.append("return " + ", ".join(returns))
 
-    gen.source = _assemble(gen, cls, init_lines, fwd_lines, helpers, result)
+    # token ids in the example must fit the smallest vocabulary in the graph
+    vocab = min([10, *(n.params["num_embeddings"] for n in graph.nodes if n.type == "Embedding")])
+    gen.source = _assemble(gen, cls, init_lines, fwd_lines, helpers, result, vocab)
     return gen
 
 
-def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, result) -> str:
-    imports = {"torch"}
+def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, result,
+              vocab: int) -> str:
+    stdlib: set[str] = set()
     for h in helpers:
-        imports.update(HELPER_IMPORTS.get(h, ()))
+        stdlib.update(HELPER_IMPORTS.get(h, ()))
     args = ", ".join(arg for _, arg in gen.inputs)
     doc_inputs = ", ".join(f"{a}: {fmt_shape(('B',) + s)}" for a, s in gen.input_shapes.items())
     out = [
@@ -168,8 +176,10 @@ def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, resu
         '"""',
         "",
     ]
-    out += [f"import {m}" for m in sorted(imports)]
-    out += ["from torch import nn", "", ""]
+    # standard library first, then PyTorch, as isort (and ruff's I001) wants them
+    if stdlib:
+        out += [f"import {m}" for m in sorted(stdlib)] + [""]
+    out += ["import torch", "from torch import nn", "", ""]
     for h in sorted(helpers):
         out += [HELPERS[h], ""]
     out.append(f"class {cls}(nn.Module):")
@@ -184,7 +194,7 @@ def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, resu
     for arg, shape in gen.input_shapes.items():
         dims = ", ".join(str(d) for d in (2,) + tuple(shape))
         if gen.input_dtypes[arg] == "long":
-            out.append(f"{INDENT}{arg} = torch.randint(0, 10, ({dims},))")
+            out.append(f"{INDENT}{arg} = torch.randint(0, {vocab}, ({dims}))")
         else:
             out.append(f"{INDENT}{arg} = torch.randn({dims})")
         examples.append(arg)

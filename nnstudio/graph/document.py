@@ -8,9 +8,12 @@ here knows about windows.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -22,6 +25,40 @@ from .spec import REGISTRY, LayerSpec, Registry
 
 class GraphError(ValueError):
     """An edit was refused; the message says why in words a person understands."""
+
+
+# Limits shared with the project file reader: an edit the document accepts must give a
+# file that opens again.
+MAX_NAME = 200
+MAX_POS = 1e7
+NODE_ID = re.compile(r"\A[A-Za-z0-9_.-]{1,64}\Z")  # \Z: no trailing newline
+_DTYPE_WORDS = {"long": "integer token ids", "float": "real-valued tensors"}
+_EDIT_LOG = 1024  # node edits remembered for incremental shape inference
+
+
+def _check_name(name: Any, what: str = "a node's name") -> str:
+    name = str(name)
+    if not name.strip():
+        raise GraphError(f"{what} cannot be empty")
+    if len(name) > MAX_NAME:
+        raise GraphError(f"{what} can be at most {MAX_NAME} characters")
+    return name
+
+
+def _numbered(stem: str, i: int) -> str:
+    """``stem`` followed by ``i``, the stem shortened so the name stays within MAX_NAME."""
+    suffix = str(i)
+    return stem[:MAX_NAME - len(suffix)] + suffix
+
+
+def _check_pos(pos) -> tuple[float, float]:
+    try:
+        x, y = float(pos[0]), float(pos[1])
+    except (TypeError, ValueError, IndexError):
+        raise GraphError(f"a position is two numbers, not {pos!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) >= MAX_POS:
+        raise GraphError(f"position ({x:g}, {y:g}) is off the canvas")
+    return x, y
 
 
 @dataclass
@@ -74,11 +111,22 @@ class Graph:
         self.name = name
         self.registry = registry
         self._nodes: dict[str, Node] = {}
+        self._by_name: dict[str, str] = {}  # display name -> node id
+        # stem -> n such that stem1 .. stem(n-1) are all taken (cleared when names go)
+        self._free_suffix: dict[str, int] = {}
         self._g = nx.MultiDiGraph()
         # each input port takes at most one wire: (dst, dst_port) -> Edge
         self._inputs: dict[tuple[str, str], Edge] = {}
         self._ids = itertools.count(1)
         self.version = 0  # bumped on every change; caches key on it
+        # bumped only when nodes or wires come or go; the topological order keys on it
+        self.structure_version = 0
+        self._order: tuple[int, list[str]] | None = None
+        # (version, node id) of edits that keep the wiring, for incremental inference
+        self._edits: list[tuple[int, str]] = []
+        self._edits_floor = 0  # versions up to this one may have been trimmed from _edits
+        # Project that holds this graph, so a rename can refuse a name taken there
+        self._project: Project | None = None
 
     # ----------------------------------------------------------------- reading
     @property
@@ -103,10 +151,8 @@ class Graph:
 
     def find(self, name: str) -> Node | None:
         """The node whose display name is ``name``, if any."""
-        for n in self._nodes.values():
-            if n.name == name:
-                return n
-        return None
+        nid = self._by_name.get(name)
+        return None if nid is None else self._nodes[nid]
 
     def in_edges(self, node_id: str) -> list[Edge]:
         return [d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)]
@@ -119,8 +165,11 @@ class Graph:
 
     def topological_order(self) -> list[str]:
         """Node ids, producers before consumers; ties broken by insertion order."""
-        order = {nid: i for i, nid in enumerate(self._nodes)}
-        return list(nx.lexicographical_topological_sort(self._g, key=order.__getitem__))
+        if self._order is None or self._order[0] != self.structure_version:
+            rank = {nid: i for i, nid in enumerate(self._nodes)}
+            order = list(nx.lexicographical_topological_sort(self._g, key=rank.__getitem__))
+            self._order = (self.structure_version, order)
+        return list(self._order[1])
 
     def nx_graph(self) -> nx.MultiDiGraph:
         """A read-only view of the wiring, for layout and analysis."""
@@ -134,15 +183,16 @@ class Graph:
                 return nid
 
     def unique_name(self, base: str) -> str:
-        taken = {n.name for n in self._nodes.values()}
+        """``base`` if no node has that name, else ``base`` with the first free number."""
+        taken = self._by_name
         if base not in taken:
             return base
         stem = base.rstrip("0123456789") or base
-        for i in itertools.count(1):
-            cand = f"{stem}{i}"
-            if cand not in taken:
-                return cand
-        raise AssertionError("unreachable")
+        i = self._free_suffix.get(stem, 1)
+        while _numbered(stem, i) in taken:
+            i += 1
+        self._free_suffix[stem] = i
+        return _numbered(stem, i)
 
     def add_node(self, type_name: str, name: str | None = None,
                  params: Mapping[str, Any] | None = None, pos=(0.0, 0.0),
@@ -159,16 +209,26 @@ class Graph:
             raise GraphError(f"{type_name}: {e}") from None
         if node_id is None:
             node_id = self.new_id()
+        elif not isinstance(node_id, str) or not NODE_ID.match(node_id):
+            raise GraphError(f"node ids are 1-64 letters, digits, '.', '_' or '-', "
+                             f"not {node_id!r}")
         elif node_id in self._nodes:
             raise GraphError(f"a node with id {node_id!r} already exists")
         if name is None or not str(name).strip():
             name = self.unique_name(spec.hint)
-        elif self.find(name) is not None:
-            raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
-        node = Node(node_id, type_name, str(name), clean, (float(pos[0]), float(pos[1])),
-                    bool(frozen), float(lr_mult))
+        else:
+            name = _check_name(name)
+            if name in self._by_name:
+                raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
+        pos = _check_pos(pos)
+        lr_mult = float(lr_mult)
+        if not 0.0 <= lr_mult <= 100.0:
+            raise GraphError("learning-rate multiplier must be between 0 and 100")
+        node = Node(node_id, type_name, name, clean, pos, bool(frozen), lr_mult)
         self._nodes[node_id] = node
+        self._by_name[name] = node_id
         self._g.add_node(node_id)
+        self.structure_version += 1
         self._touch()
         self.node_added.emit(node)
         self.changed.emit()
@@ -181,7 +241,10 @@ class Graph:
         for e in removed:
             self._drop_edge(e)
         del self._nodes[node_id]
+        del self._by_name[node.name]
+        self._free_suffix.clear()
         self._g.remove_node(node_id)
+        self.structure_version += 1
         self._touch()
         self.node_removed.emit(node)
         self.changed.emit()
@@ -202,11 +265,9 @@ class Graph:
             return "a layer cannot feed itself"
         if (dst, dst_port) in self._inputs:
             return f"input '{dst_port}' of '{d.name}' is already connected"
-        a, b = outs[src_port].dtype, ins[dst_port].dtype
-        if "any" not in (a, b) and a != b:
-            what = {"long": "integer token ids", "float": "real-valued tensors"}
-            return (f"'{d.name}' input '{dst_port}' takes {what[b]}, "
-                    f"but '{s.name}' gives {what[a]}")
+        problem = _dtype_problem(s, outs[src_port], d, ins[dst_port])
+        if problem:
+            return problem
         if nx.has_path(self._g, dst, src):
             return f"connecting '{s.name}' to '{d.name}' would make a cycle"
         return None
@@ -218,6 +279,7 @@ class Graph:
         edge = Edge(src, src_port, dst, dst_port)
         self._inputs[(dst, dst_port)] = edge
         self._g.add_edge(src, dst, key=(src_port, dst_port), edge=edge)
+        self.structure_version += 1
         self._touch()
         self.edge_added.emit(edge)
         self.changed.emit()
@@ -233,6 +295,7 @@ class Graph:
     def _drop_edge(self, edge: Edge) -> None:
         del self._inputs[(edge.dst, edge.dst_port)]
         self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self.structure_version += 1
         self.edge_removed.emit(edge)
 
     def set_params(self, node_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -242,20 +305,30 @@ class Graph:
             clean = node.spec.clean_params({**node.params, **params})
         except ParamError as e:
             raise GraphError(f"{node.type} '{node.name}': {e}") from None
-        # a parameter that removes ports must not strand a wire
-        in_names = {p.name for p in node.spec.input_ports(clean)}
-        out_names = {p.name for p in node.spec.output_ports(clean)}
+        # a parameter that removes ports, or changes what they carry, must not strand a wire
+        ins = {p.name: p for p in node.spec.input_ports(clean)}
+        outs = {p.name: p for p in node.spec.output_ports(clean)}
         for e in self.in_edges(node_id):
-            if e.dst_port not in in_names:
+            if e.dst_port not in ins:
                 raise GraphError(f"disconnect input '{e.dst_port}' of '{node.name}' first")
+            s = self._nodes[e.src]
+            src_port = {p.name: p for p in s.spec.output_ports(s.params)}[e.src_port]
+            problem = _dtype_problem(s, src_port, node, ins[e.dst_port])
+            if problem:
+                raise GraphError(f"{problem}; disconnect it first")
         for e in self.out_edges(node_id):
-            if e.src_port not in out_names:
+            if e.src_port not in outs:
                 raise GraphError(f"disconnect output '{e.src_port}' of '{node.name}' first")
+            d = self._nodes[e.dst]
+            dst_port = {p.name: p for p in d.spec.input_ports(d.params)}[e.dst_port]
+            problem = _dtype_problem(node, outs[e.src_port], d, dst_port)
+            if problem:
+                raise GraphError(f"{problem}; disconnect it first")
         old = {k: node.params[k] for k in params if node.params[k] != clean[k]}
         if not old:
             return {}
         node.params = clean
-        self._touch()
+        self._touch(node_id)
         self.node_changed.emit(node_id)
         self.changed.emit()
         return old
@@ -263,15 +336,16 @@ class Graph:
     def rename_node(self, node_id: str, name: str) -> str:
         """Give a node a new display name; returns the old one."""
         node = self.node(node_id)
-        name = str(name)
-        if not name.strip():
-            raise GraphError("a node's name cannot be empty")
+        name = _check_name(name)
         other = self.find(name)
         if other is not None and other.id != node_id:
             raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
         old, node.name = node.name, name
         if old != name:
-            self._touch()
+            del self._by_name[old]
+            self._by_name[name] = node_id
+            self._free_suffix.clear()
+            self._touch(node_id)
             self.node_changed.emit(node_id)
             self.changed.emit()
         return old
@@ -287,26 +361,48 @@ class Graph:
                 raise GraphError("learning-rate multiplier must be between 0 and 100")
             node.lr_mult = float(lr_mult)
         if old != (node.frozen, node.lr_mult):
-            self._touch()
+            self._touch(node_id)
             self.node_changed.emit(node_id)
             self.changed.emit()
         return old
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> tuple[float, float]:
         node = self.node(node_id)
-        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        old, node.pos = node.pos, _check_pos(pos)
         self.node_moved.emit(node_id)
         return old
 
     def rename(self, name: str) -> str:
-        old, self.name = self.name, str(name)
+        """Give the graph a new name (unique within its project); returns the old one."""
+        name = _check_name(name, "a graph's name")
+        if self._project is not None and name != self.name and any(
+                g.name == name for g in self._project.graphs if g is not self):
+            raise GraphError(f"a graph named {name!r} already exists")
+        old, self.name = self.name, name
         self._touch()
         self.renamed.emit(self.name)
         self.changed.emit()
         return old
 
-    def _touch(self) -> None:
+    def _touch(self, node_id: str | None = None) -> None:
         self.version += 1
+        if node_id is not None:
+            self._edits.append((self.version, node_id))
+            if len(self._edits) > _EDIT_LOG:
+                drop = len(self._edits) // 2
+                self._edits_floor = self._edits[drop - 1][0]
+                del self._edits[:drop]
+
+    def edited_since(self, version: int) -> set[str] | None:
+        """Ids of the nodes whose parameters, name or flags changed after ``version``.
+
+        None when that is no longer known (too many edits ago).  Wiring changes are not
+        listed: :attr:`structure_version` says whether there were any.
+        """
+        if version < self._edits_floor:
+            return None
+        i = bisect.bisect_right(self._edits, (version, "\U0010ffff"))
+        return {nid for _, nid in self._edits[i:]}
 
     # ------------------------------------------------------------ (de)serialise
     def to_dict(self) -> dict[str, Any]:
@@ -344,7 +440,7 @@ class Graph:
         """
         remap: dict[str, str] = {}
         for nd in data.get("nodes", []):
-            name = self.unique_name(str(nd.get("name") or REGISTRY.get(nd["type"]).hint))
+            name = self.unique_name(str(nd.get("name") or self.registry.get(nd["type"]).hint))
             pos = nd.get("pos", (0, 0))
             node = self.add_node(nd["type"], name, nd.get("params", {}),
                                  (pos[0] + offset[0], pos[1] + offset[1]),
@@ -388,10 +484,15 @@ class Project:
 
     def add_graph(self, graph: Graph | None = None, name: str = "Net", index: int | None = None
                   ) -> Graph:
-        graph = graph or Graph(name)
+        if graph is None:  # not `graph or ...`: an empty Graph is falsy (len 0)
+            graph = Graph(name)
+        _check_name(graph.name, "a graph's name")
         if any(g.name == graph.name for g in self.graphs):
             raise GraphError(f"a graph named {graph.name!r} already exists")
+        if graph._project is not None and graph._project is not self:
+            raise GraphError(f"graph {graph.name!r} already belongs to another project")
         self.graphs.insert(len(self.graphs) if index is None else index, graph)
+        graph._project = self
         graph.changed.connect(self.changed.emit)
         self.graph_added.emit(graph)
         self.changed.emit()
@@ -401,6 +502,7 @@ class Project:
         g = self.graph(name)
         idx = self.graphs.index(g)
         self.graphs.remove(g)
+        g._project = None
         g.changed.disconnect(self.changed.emit)
         self.graph_removed.emit(g)
         self.changed.emit()
@@ -410,6 +512,15 @@ class Project:
         old, self.training = self.training, dict(training)
         self.changed.emit()
         return old
+
+
+def _dtype_problem(s: Node, out_port, d: Node, in_port) -> str | None:
+    """Why a wire from ``s``'s ``out_port`` cannot feed ``d``'s ``in_port``, if it cannot."""
+    a, b = out_port.dtype, in_port.dtype
+    if "any" not in (a, b) and a != b:
+        return (f"'{d.name}' input '{in_port.name}' takes {_DTYPE_WORDS[b]}, "
+                f"but '{s.name}' gives {_DTYPE_WORDS[a]}")
+    return None
 
 
 def iter_nodes(graphs: Iterable[Graph]) -> Iterable[tuple[Graph, Node]]:

@@ -24,10 +24,12 @@ def layered_layout(graph: Graph, column: float = COLUMN, row: float = ROW
     pos: dict[str, tuple[float, float]] = {}
     for r in sorted(columns):
         ids = columns[r]
+        # (list.sort empties the list while it sorts, so the fallback index is taken first)
+        index = {nid: i for i, nid in enumerate(ids)}
 
-        def bary(nid: str, _ids=ids) -> float:
+        def bary(nid: str, _index=index) -> float:
             preds = [row_of[e.src] for e in graph.in_edges(nid) if e.src in row_of]
-            return sum(preds) / len(preds) if preds else float(_ids.index(nid))
+            return sum(preds) / len(preds) if preds else float(_index[nid])
 
         ids.sort(key=bary)
         for i, nid in enumerate(ids):

@@ -20,6 +20,8 @@ _RESERVED = {
     "register_parameter", "named_parameters", "named_modules", "named_children", "dump_patches",
     "call_super_init", "super", "print", "len", "range", "tuple", "list", "dict", "int", "str",
     "object", "None", "True", "False",
+    # pycodestyle's ambiguous names (E741): l, O and I look like 1 and 0
+    "l", "O", "I",
 }
 
 
@@ -55,12 +57,14 @@ class NameTable:
 
     def __init__(self, taken: set[str] | None = None):
         self._taken = set(taken or ())
+        self._next: dict[str, int] = {}  # base -> first suffix not yet tried
 
     def take(self, text: str, fallback: str = "layer") -> str:
         base = identifier(text, fallback)
-        name, i = base, 2
+        name, i = base, self._next.get(base, 2)
         while name in self._taken:
             name = f"{base}_{i}"
             i += 1
+        self._next[base] = i
         self._taken.add(name)
         return name

@@ -106,23 +106,23 @@ def _show(value: Any) -> str:
 
 
 # Short constructors keep the layer family files readable.
-def Int(name, default, min=None, max=None, doc="", key=False) -> Param:  # noqa: N802
+def Int(name, default, min=None, max=None, doc="", key=False) -> Param:
     return Param(name, "int", default, doc, min=min, max=max, key=key)
 
 
-def Float(name, default, min=None, max=None, doc="", key=False) -> Param:  # noqa: N802
+def Float(name, default, min=None, max=None, doc="", key=False) -> Param:
     return Param(name, "float", default, doc, min=min, max=max, key=key)
 
 
-def Bool(name, default, doc="", key=False) -> Param:  # noqa: N802
+def Bool(name, default, doc="", key=False) -> Param:
     return Param(name, "bool", default, doc, key=key)
 
 
-def Choice(name, default, choices, doc="", key=False) -> Param:  # noqa: N802
+def Choice(name, default, choices, doc="", key=False) -> Param:
     return Param(name, "choice", default, doc, choices=tuple(choices), key=key)
 
 
-def Ints(name, default, min=None, max=None, min_len=1, max_len=8, doc="", key=False) -> Param:  # noqa: N802
+def Ints(name, default, min=None, max=None, min_len=1, max_len=8, doc="", key=False) -> Param:
     return Param(
         name, "ints", tuple(default), doc, min=min, max=max, min_len=min_len, max_len=max_len,
         key=key,

@@ -9,6 +9,7 @@ graph: problems come back as :class:`NodeError`s that name the node and the port
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from .document import Graph, Node
@@ -32,6 +33,9 @@ class InferenceResult:
     shapes: dict[tuple[str, str], Shape] = field(default_factory=dict)
     errors: dict[str, list[NodeError]] = field(default_factory=dict)
     param_counts: dict[str, int] = field(default_factory=dict)
+    # (node id, output port) -> "float" | "long" | "any": what the wire carries, with the
+    # "any" of pass-through layers (Identity) resolved from their input
+    dtypes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -56,12 +60,21 @@ class InferenceResult:
         return out
 
 
+_DTYPE_WORDS = {"long": "integer token ids", "float": "real-valued tensors"}
+
+
 def describe(node: Node) -> str:
     return f"{node.type} '{node.name}'"
 
 
 class ShapeInference:
-    """Incremental shape inference for one graph."""
+    """Incremental shape inference for one graph.
+
+    After an edit that keeps the wiring (a parameter, a name, a flag), :meth:`run`
+    revisits only the edited nodes and, downstream, the nodes whose inputs changed; any
+    other edit re-walks the whole graph, reusing each node's memo when its type, name,
+    parameters and input shapes are unchanged.
+    """
 
     def __init__(self, graph: Graph):
         self.graph = graph
@@ -69,55 +82,133 @@ class ShapeInference:
         self._memo: dict[str, tuple] = {}
         self._result: InferenceResult | None = None
         self._version = -1
+        self._structure = -1
+        self._rank: dict[str, int] = {}  # topological position, for the incremental walk
+        self._keys: dict[str, tuple] = {}  # node id -> the (node, port) keys it wrote
 
     def run(self) -> InferenceResult:
         g = self.graph
         if self._result is not None and self._version == g.version:
             return self._result
+        if self._result is not None and self._structure == g.structure_version:
+            edited = g.edited_since(self._version)
+            if edited is not None:
+                res = self._update(edited)
+                self._result, self._version = res, g.version
+                return res
         res = InferenceResult()
         memo: dict[str, tuple] = {}
-        for nid in g.topological_order():
-            node = g.node(nid)
-            spec = node.spec
-            in_ports = spec.input_ports(node.params)
-            in_shapes: list[Shape] = []
-            missing: list[str] = []
-            upstream_failed = False
-            for p in in_ports:
-                e = g.edge_into(nid, p.name)
-                if e is None:
-                    missing.append(p.name)
-                    continue
-                s = res.shapes.get((e.src, e.src_port))
-                if s is None:
-                    upstream_failed = True
-                else:
-                    in_shapes.append(s)
-            if missing:
-                ports = ", ".join(f"'{m}'" for m in missing)
-                word = "input" if len(missing) == 1 else "inputs"
-                res.errors[nid] = [NodeError(
-                    nid, missing[0], f"{describe(node)} has nothing connected to {word} {ports}")]
-                continue
-            if upstream_failed:
-                continue  # the error is reported where it starts
-            key = (node.type, tuple(sorted(node.params.items())), tuple(in_shapes))
-            cached = self._memo.get(nid)
-            if cached is not None and cached[0] == key:
-                entry = cached
-            else:
-                entry = self._infer_node(node, in_shapes, key)
-            memo[nid] = entry
-            _, outs, err, count = entry
-            if err is not None:
-                res.errors[nid] = [err]
-                continue
-            for p, s in zip(spec.output_ports(node.params), outs):
-                res.shapes[(nid, p.name)] = s
-            res.param_counts[nid] = count
+        self._keys = {}
+        order = g.topological_order()
+        for nid in order:
+            self._visit(nid, res, memo)
         self._memo = memo
+        self._rank = {nid: i for i, nid in enumerate(order)}
         self._result, self._version = res, g.version
+        self._structure = g.structure_version
         return res
+
+    def _update(self, edited: set[str]) -> InferenceResult:
+        """Revisit ``edited`` and, in topological order, whatever their change reaches."""
+        g, old = self.graph, self._result
+        res = InferenceResult(dict(old.shapes), dict(old.errors), dict(old.param_counts),
+                              dict(old.dtypes))
+        pending = [(self._rank[nid], nid) for nid in edited if nid in self._rank]
+        # error messages quote the upstream node's name, so its consumers are revisited too
+        pending += [(self._rank[e.dst], e.dst) for nid in edited if nid in self._rank
+                    for e in g.out_edges(nid)]
+        heapq.heapify(pending)
+        done: set[str] = set()
+        errors_changed = False
+        while pending:
+            _, nid = heapq.heappop(pending)
+            if nid in done:
+                continue
+            done.add(nid)
+            before = self._outcome(nid, res)
+            self._forget(nid, res)
+            self._visit(nid, res, self._memo)
+            after = self._outcome(nid, res)
+            if before != after:
+                errors_changed = errors_changed or before[2] != after[2]
+                for e in g.out_edges(nid):
+                    heapq.heappush(pending, (self._rank[e.dst], e.dst))
+        if errors_changed or any(nid in res.errors for nid in done):
+            # keep errors in topological order, as a full pass lists them
+            res.errors = dict(sorted(res.errors.items(), key=lambda kv: self._rank[kv[0]]))
+        return res
+
+    def _outcome(self, nid: str, res: InferenceResult) -> tuple:
+        """What the node's consumers can see of it: shapes, dtypes, errors, count."""
+        keys = self._keys.get(nid, ())
+        return (tuple(res.shapes.get(k) for k in keys), tuple(res.dtypes.get(k) for k in keys),
+                tuple(e.message for e in res.errors.get(nid, ())), res.param_counts.get(nid))
+
+    def _forget(self, nid: str, res: InferenceResult) -> None:
+        for key in self._keys.pop(nid, ()):
+            res.shapes.pop(key, None)
+            res.dtypes.pop(key, None)
+        res.errors.pop(nid, None)
+        res.param_counts.pop(nid, None)
+
+    def _visit(self, nid: str, res: InferenceResult, memo: dict[str, tuple]) -> None:
+        """Infer one node from the shapes already in ``res``; record the outcome there."""
+        g = self.graph
+        node = g.node(nid)
+        spec = node.spec
+        in_ports = spec.input_ports(node.params)
+        in_shapes: list[Shape] = []
+        in_dtype = "any"
+        missing: list[str] = []
+        upstream_failed = False
+        wrong_dtype: NodeError | None = None
+        for p in in_ports:
+            e = g.edge_into(nid, p.name)
+            if e is None:
+                missing.append(p.name)
+                continue
+            s = res.shapes.get((e.src, e.src_port))
+            if s is None:
+                upstream_failed = True
+                continue
+            in_shapes.append(s)
+            got = res.dtypes.get((e.src, e.src_port), "any")
+            if in_dtype == "any":
+                in_dtype = got
+            if wrong_dtype is None and "any" not in (got, p.dtype) and got != p.dtype:
+                wrong_dtype = NodeError(nid, p.name, (
+                    f"{describe(node)} input '{p.name}' takes {_DTYPE_WORDS[p.dtype]}, "
+                    f"but {describe(g.node(e.src))} passes on {_DTYPE_WORDS[got]}"))
+        if missing:
+            ports = ", ".join(f"'{m}'" for m in missing)
+            word = "input" if len(missing) == 1 else "inputs"
+            res.errors[nid] = [NodeError(
+                nid, missing[0], f"{describe(node)} has nothing connected to {word} {ports}")]
+            return
+        if upstream_failed:
+            return  # the error is reported where it starts
+        if wrong_dtype is not None:
+            res.errors[nid] = [wrong_dtype]
+            return
+        # the name is part of the key because error messages quote it
+        key = (node.type, node.name, tuple(sorted(node.params.items())), tuple(in_shapes))
+        cached = self._memo.get(nid)
+        if cached is not None and cached[0] == key:
+            entry = cached
+        else:
+            entry = self._infer_node(node, in_shapes, key)
+        memo[nid] = entry
+        _, outs, err, count = entry
+        if err is not None:
+            res.errors[nid] = [err]
+            return
+        keys = []
+        for p, s in zip(spec.output_ports(node.params), outs):
+            res.shapes[(nid, p.name)] = s
+            res.dtypes[(nid, p.name)] = in_dtype if p.dtype == "any" else p.dtype
+            keys.append((nid, p.name))
+        self._keys[nid] = tuple(keys)
+        res.param_counts[nid] = count
 
     @staticmethod
     def _infer_node(node: Node, in_shapes: list[Shape], key) -> tuple:
@@ -131,7 +222,7 @@ class ShapeInference:
             port = e.port if e.port else None
             msg = f"{describe(node)} {e}"
             return key, None, NodeError(node.id, port, msg), 0
-        except (ValueError, TypeError, ZeroDivisionError, KeyError, IndexError) as e:
+        except Exception as e:  # noqa: BLE001
             # a shape rule that trips over odd input still names the node, never crashes
             msg = f"{describe(node)} cannot take inputs {', '.join(map(fmt_shape, in_shapes))}: {e}"
             return key, None, NodeError(node.id, None, msg), 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias
 
-Dim = Union[int, str]  # an int, or a symbol such as "B" (batch) or "T" (sequence length)
+Dim: TypeAlias = int | str  # an int, or a symbol such as "B" (batch) or "T" (sequence length)
 Shape = tuple[Dim, ...]
 
 BATCH = "B"

@@ -15,6 +15,17 @@ def _simple(name, doc, ctor=None, params=(), count=None):
                      name_hint=name.lower())
 
 
+def _prelu_infer(c):
+    n = c["num_parameters"]
+    if n != 1:
+        # one slope per channel: PyTorch reads the channels from dimension 1
+        ch = c.x[1] if len(c.x) > 1 else None
+        if ch != n:
+            raise ShapeError(f"num_parameters {n} must be 1 or the channel count (dim 1), "
+                             f"got {fmt_shape(c.x)}", "in")
+    return [c.x]
+
+
 def _dim_infer(c):
     d = c["dim"]
     if not -len(c.x) <= d < len(c.x):
@@ -27,11 +38,12 @@ REGISTRY.register(
     _simple("LeakyReLU", "x if x > 0 else slope·x: keeps a small gradient for negative inputs.",
             ctor=lambda c: f"nn.LeakyReLU({c['negative_slope']!r})",
             params=(Float("negative_slope", 0.01, 0.0, 1.0, "slope for x < 0", key=True),)),
-    _simple("PReLU", "Leaky ReLU whose negative slope is learnt.",
-            ctor=lambda c: f"nn.PReLU({c['num_parameters']})",
-            params=(Int("num_parameters", 1, 1, 100_000,
-                        "1, or the number of channels for one slope per channel"),),
-            count=lambda c: c["num_parameters"]),
+    LayerSpec("PReLU", "Activation", "Leaky ReLU whose negative slope is learnt.",
+              infer=_prelu_infer,
+              params=(Int("num_parameters", 1, 1, 100_000,
+                          "1, or the number of channels for one slope per channel"),),
+              module=lambda c: f"nn.PReLU({c['num_parameters']})",
+              count=lambda c: c["num_parameters"], name_hint="prelu"),
     _simple("ELU", "x if x > 0 else α(eˣ − 1): smooth, with negative outputs.",
             ctor=lambda c: f"nn.ELU(alpha={c['alpha']!r})",
             params=(Float("alpha", 1.0, 0.0, 10.0, "saturation value for x → −∞"),)),

@@ -30,6 +30,11 @@ def _in_channels(c, rank, what):
 def _conv_infer(rank, what, transpose=False):
     def infer(c):
         _in_channels(c, rank, what)
+        if transpose and c["output_padding"] >= max(c["stride"], c["dilation"]):
+            # PyTorch refuses this when the layer runs; say so while drawing
+            raise ShapeError(
+                f"output_padding {c['output_padding']} must be smaller than the stride "
+                f"({c['stride']}) or the dilation ({c['dilation']})", "in")
         spatial = []
         for size in c.x[2:]:
             if transpose:

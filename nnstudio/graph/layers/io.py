@@ -1,6 +1,6 @@
 """Where data enters and leaves a graph: Input, Output, Identity."""
 
-from ..params import Choice, Int, Ints
+from ..params import Choice, Ints
 from ..shapes import BATCH
 from ..spec import REGISTRY, LayerSpec, PortSpec
 

@@ -31,7 +31,8 @@ def _ctor(name):
         if name == "RNN" and c["nonlinearity"] != "tanh":
             args.append(f"nonlinearity={c['nonlinearity']!r}")
         args.append("batch_first=True")
-        if c["dropout"]:
+        # PyTorch applies it between stacked layers only (and warns when there are none)
+        if c["dropout"] and c["num_layers"] > 1:
             args.append(f"dropout={c['dropout']!r}")
         if c["bidirectional"]:
             args.append("bidirectional=True")
