@@ -149,6 +149,10 @@ class Graph:
     def __len__(self) -> int:
         return len(self._nodes)
 
+    def __bool__(self) -> bool:
+        # a graph is a thing, not a container: `graph or default` must not skip an empty one
+        return True
+
     def find(self, name: str) -> Node | None:
         """The node whose display name is ``name``, if any."""
         nid = self._by_name.get(name)
