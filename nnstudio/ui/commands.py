@@ -4,6 +4,8 @@ document directly; it pushes one of these onto the session's undo stack."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -33,14 +35,22 @@ class Command(QUndoCommand):
         if self._applied:
             self._applied = False  # the stack's first redo: already done by push
             return
-        self.apply()
+        with one_change_signal(self.graphs()):
+            self.apply()
 
     def undo(self):
-        self.revert()
+        with one_change_signal(self.graphs()):
+            self.revert()
 
     def apply_first(self) -> None:
-        self.apply()
+        with one_change_signal(self.graphs()):
+            self.apply()
         self._applied = True
+
+    def graphs(self) -> list[Graph]:
+        """The graphs this command edits."""
+        g = getattr(self, "graph", None)
+        return [g] if g is not None else []
 
 
 class Macro(Command):
@@ -64,6 +74,47 @@ class Macro(Command):
     def revert(self):
         for c in reversed(self.commands):
             c.revert()
+
+    def graphs(self) -> list[Graph]:
+        out: dict[int, Graph] = {}
+        for c in self.commands:
+            for g in c.graphs():
+                out[id(g)] = g
+        return list(out.values())
+
+
+# graph id -> how many commands are running on it (commands do not nest often, but a
+# command may run inside another's undo)
+_holding: dict[int, int] = {}
+
+
+@contextmanager
+def one_change_signal(graphs: list[Graph]) -> Iterator[None]:
+    """Run a command's document calls so that each graph emits ``changed`` once, at the
+    end, however many nodes and wires the command touched.
+
+    ``changed`` is what triggers shape inference and code generation (O(graph) each);
+    deleting or restoring a thousand nodes would otherwise run them thousands of times.
+    The finer signals (node_added, edge_removed, ...) still come one by one.
+    """
+    started = []
+    for g in graphs:
+        depth = _holding.get(id(g), 0)
+        if depth == 0:
+            g.changed.pause()
+            started.append(g)
+        _holding[id(g)] = depth + 1
+    try:
+        yield
+    finally:
+        for g in graphs:
+            depth = _holding[id(g)] - 1
+            if depth:
+                _holding[id(g)] = depth
+            else:
+                del _holding[id(g)]
+        for g in started:
+            g.changed.resume(reducer=lambda first, _later: first)  # one emission, if any
 
 
 def _node_record(graph: Graph, nid: str) -> dict[str, Any]:
@@ -266,10 +317,19 @@ class PasteCommand(Command):
         self.setText(f"Paste {len(self.records)} node{'s' * (len(self.records) != 1)}")
 
     def apply(self):
-        for rec in self.records:
-            _restore_node(self.graph, rec)
-        for e in self.edges:
-            self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+        added: list[str] = []
+        try:
+            for rec in self.records:
+                _restore_node(self.graph, rec)
+                added.append(rec["id"])
+            for e in self.edges:
+                self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+        except GraphError:
+            # a fragment with one bad node or wire (say, from a hand-edited clipboard)
+            # is refused whole, leaving the document as it was
+            for nid in reversed(added):
+                self.graph.remove_node(nid)
+            raise
 
     def revert(self):
         for nid in reversed(self.node_ids):

@@ -84,7 +84,7 @@ class ProjectSession(QObject):
         self._watchers.clear()
 
     def inference(self, graph: Graph | None = None) -> InferenceResult:
-        graph = graph or self.current_graph
+        graph = graph if graph is not None else self.current_graph  # an empty Graph is falsy
         engine = self._inference.get(id(graph))
         if engine is None or engine.graph is not graph:
             engine = self._inference[id(graph)] = ShapeInference(graph)
@@ -118,6 +118,10 @@ class ProjectSession(QObject):
     @property
     def locked(self) -> bool:
         return bool(self._lock_reason)
+
+    @property
+    def lock_reason(self) -> str:
+        return self._lock_reason
 
     def set_locked(self, reason: str) -> None:
         """Lock edits with a reason shown to the person ('' unlocks)."""
