@@ -5,6 +5,7 @@
     nnstudio new TEMPLATE -o FILE        start a project from a template
     nnstudio summary FILE                layers, shapes and parameter counts
     nnstudio export FILE -o OUT.py       write the PyTorch source (and weights)
+    nnstudio train FILE [--out DIR]      train headless: metrics, checkpoints, weights
 
 Each subcommand is two small functions registered with :func:`command`: one adds its
 arguments to its parser, one does the work and returns the exit status.  Adding a
@@ -252,3 +253,81 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.weights_path is not None:
         print(f"wrote {result.weights_path} ({result.n_tensors} tensors)")
     return 0
+
+
+# --------------------------------------------------------------------------- train
+def _train_args(p: argparse.ArgumentParser) -> None:
+    _project_file(p)
+    p.add_argument("--dataset", metavar="NAME",
+                   help="train on this dataset instead of the one the project names")
+    p.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                   help="a dataset option, typed as the dataset declares it, e.g. noise=0.2 "
+                        "or path=data.csv (repeat for several)")
+    p.add_argument("--epochs", type=int, metavar="N",
+                   help="epochs in all (with --resume: train on up to epoch N)")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    p.add_argument("--batch-size", type=int, metavar="N", help="examples per step")
+    p.add_argument("--device", metavar="D", help="auto, cpu, cuda or mps")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="the run folder (default: <project stem>-run beside the project)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from DIR/last.pt (same settings and dataset)")
+    p.add_argument("--graph", metavar="NAME",
+                   help="which graph to train (default: the project's first)")
+
+
+@command("train", "train a graph headless: progress on stderr; metrics, checkpoint and "
+         "weights in a run folder; 'final <split>_<metric>: <value>' lines on stdout",
+         _train_args)
+def cmd_train(args: argparse.Namespace) -> int:
+    from nnstudio.data import DatasetError  # these import torch
+    from nnstudio.train import CheckpointError, ConfigError
+    from nnstudio.train.headless import TerminalProgress, parse_dataset_options, train_project
+    from nnstudio.train.project_run import RunSetupError
+
+    project = load_project(args.file)
+    graph = project.graph(args.graph)
+    out_dir: Path = args.out if args.out is not None else args.file.with_name(
+        f"{args.file.stem}-run")
+    overrides = {key: value for key, value in (
+        ("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+        ("device", args.device)) if value is not None}
+    progress = TerminalProgress(sys.stderr)
+    try:
+        dataset = _dataset_override(project, args.dataset, args.options, parse_dataset_options)
+        # the first Ctrl-C stops the trainer between two steps (exit 130 below)
+        run = train_project(project, out_dir, graph=graph, dataset=dataset,
+                            config_overrides=overrides, resume=args.resume,
+                            callbacks=[progress], ctrl_c_stops=True, project_path=args.file)
+    except (RunSetupError, DatasetError, CheckpointError, ConfigError) as e:
+        raise CliError(str(e)) from None
+    except KeyboardInterrupt:  # a second Ctrl-C: leave the progress line before saying so
+        progress.close()
+        raise
+    result = run.result
+    if result.stopped_reason == "error":
+        raise CliError(result.message)
+    if result.stopped_reason == "stopped":
+        done = result.epochs_completed
+        kept = (f"{out_dir / 'last.pt'} holds epoch {done}; continue with --resume" if done
+                else "no epoch had finished, so no checkpoint was saved")
+        print(f"{PROG}: interrupted: {kept}", file=sys.stderr)
+        return 130
+    files = sorted(p.name for p in out_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    print(f"{result.message} Training took {run.fit_s:.1f} s.")
+    print(f"wrote {out_dir}: {', '.join(files)}")
+    for name, value in run.final_metrics.items():
+        print(f"final {name}: {value:.6g}")
+    return 0
+
+
+def _dataset_override(project, name: str | None, assignments: list[str], parse) -> dict | None:
+    """``--dataset`` and ``--set`` as an override of the project's dataset section."""
+    if name is None and not assignments:
+        return None
+    if name is None:
+        name = (project.training.get("dataset") or {}).get("name")
+        if not name:
+            raise CliError("the project names no dataset to set options of; "
+                           "choose one with --dataset NAME")
+    return {"name": name, **parse(name, assignments)}
