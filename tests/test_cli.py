@@ -81,7 +81,7 @@ def test_templates_prints_name_tab_title(capsys):
     rc, out, err = run(capsys, "templates")
     assert rc == 0 and err == ""
     rows = [line.split("\t") for line in out.splitlines()]
-    assert [r[0] for r in rows] == ["perceptron", "mlp", "cnn-digits", "lenet5"]
+    assert [r[0] for r in rows] == ["perceptron", "mlp", "cnn-digits", "lenet5", "fairness"]
     assert all(len(r) == 2 and r[1] for r in rows)
 
 

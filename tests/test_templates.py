@@ -17,7 +17,8 @@ from nnstudio.graph.templates import (
     templates_dir,
 )
 
-EXPECTED = {"perceptron": 3, "mlp": 354, "cnn-digits": 38_282, "lenet5": 61_706}
+EXPECTED = {"perceptron": 3, "mlp": 354, "cnn-digits": 38_282, "lenet5": 61_706,
+            "fairness": 226}
 CONFIG_KEYS = {"recipe", "loss", "optimizer", "lr", "batch_size", "epochs", "seed"}
 
 

@@ -23,7 +23,8 @@ from nnstudio.data.registry import (
 
 # Imported for their side effect: each module registers its datasets, in the order a
 # picker should list them (generated first, then built-in, then a person's files).
-from nnstudio.data import synthetic, series, sklearn_sets  # noqa: F401  isort: skip
+from nnstudio.data import synthetic, series, sequences, sklearn_sets, text  # noqa: F401  isort: skip
+from nnstudio.data import fairness_data  # noqa: F401  isort: skip  (ethics stage)
 from nnstudio.data import csv_data, images, idx  # noqa: F401  isort: skip
 from nnstudio.data.csv_table import csv_head
 from nnstudio.data.download import download_idx

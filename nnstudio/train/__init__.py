@@ -35,6 +35,14 @@ from nnstudio.train.recipes import (
 )
 from nnstudio.train.trainer import Trainer, TrainResult
 
+# Imported for their side effect: each module registers its recipes.
+from nnstudio.train.graph_set import GraphSet, OptimizerSet  # isort: skip
+from nnstudio.train.recipes_generative import ReconstructionRecipe, VAERecipe  # isort: skip
+from nnstudio.train.recipes_gan import GANRecipe  # isort: skip
+from nnstudio.train.recipes_forecast import ForecastRecipe  # isort: skip
+from nnstudio.train.recipes_tokens import NextTokenRecipe, Seq2SeqTokensRecipe  # isort: skip
+from nnstudio.train.requirements import GraphRole, Layout  # isort: skip
+
 __all__ = [
     "ActivationCapture",
     "ActivationProbe",
@@ -48,16 +56,26 @@ __all__ = [
     "EpochInfo",
     "EvalInfo",
     "Evaluation",
+    "ForecastRecipe",
+    "GANRecipe",
+    "GraphRole",
+    "GraphSet",
     "LayerStats",
+    "Layout",
+    "NextTokenRecipe",
+    "OptimizerSet",
     "Recipe",
+    "ReconstructionRecipe",
     "RegressionRecipe",
     "RunControl",
     "RunInfo",
+    "Seq2SeqTokensRecipe",
     "StepInfo",
     "TrainConfig",
     "TrainResult",
     "Trainer",
     "TrainingError",
+    "VAERecipe",
     "create_recipe",
     "load_checkpoint",
     "load_state_dict_file",

@@ -22,6 +22,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MONITOR_MODES = ("auto", "min", "max")
+REWEIGHTS = ("none", "group_label")  # per-example loss weights (ethics stage)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ class TrainConfig:
     usually "loss"); ``monitor_mode`` "auto" takes the direction from the recipe.
     ``step_size`` is in epochs.  ``grad_clip`` and ``early_stopping_patience`` are off
     at 0; patience counts evaluations without improvement.
+
+    Settings of single recipes, ignored by the others: ``kl_weight`` (β, the weight of
+    the KL term of the VAE recipe) and ``kl_warmup_epochs`` (the KL weight grows
+    linearly from 0 to β over this many epochs; 0 = off); ``lr_d`` (the GAN recipe's
+    discriminator learning rate; 0 = the same as ``lr``); ``reweight`` (classification:
+    "group_label" weights each training example by P(group)·P(label) / P(group, label) over
+    the data set's sensitive columns, Kamiran & Calders' re-weighting; "none" = off).
     """
 
     recipe: str = "classification"
@@ -72,6 +80,10 @@ class TrainConfig:
     monitor: str = ""
     monitor_mode: str = "auto"
     eval_every: int = 1
+    kl_weight: float = 1.0
+    kl_warmup_epochs: int = 0
+    lr_d: float = 0.0
+    reweight: str = "none"
     activations: ActivationCapture = field(default_factory=ActivationCapture)
 
     def __post_init__(self) -> None:
@@ -99,6 +111,14 @@ class TrainConfig:
         _require(self.seed >= 0, "seed", "must be 0 or more")
         _require(self.early_stopping_patience >= 0, "early_stopping_patience", "must be 0 or more")
         _require(self.eval_every >= 1, "eval_every", "must be at least 1 epoch")
+        _require(self.kl_weight >= 0 and math.isfinite(self.kl_weight), "kl_weight",
+                 "must be 0 or more")
+        _require(self.kl_warmup_epochs >= 0, "kl_warmup_epochs", "must be 0 (off) or more epochs")
+        _require(self.lr_d >= 0 and math.isfinite(self.lr_d), "lr_d",
+                 "must be 0 (same as lr) or a positive number")
+        _one_of(self.reweight, REWEIGHTS, "reweight")
+        _require(self.reweight == "none" or self.recipe == "classification", "reweight",
+                 "re-weighting by group and label is for the classification recipe")
         _require(self.monitor == "" or self.monitor in recipe.metric_modes, "monitor",
                  f"{self.monitor!r} is not a metric of the {self.recipe} recipe; "
                  f"choose one of {', '.join(recipe.metric_modes)}")

@@ -10,7 +10,9 @@ leave in that folder
   a fresh run in the same folder replaces them;
 * ``weights.pt`` — the final state dict, under the names the exported class uses (a
   recipe that trains several graphs writes ``weights.<ClassName>.pt`` for each);
-* ``run.json`` — what was trained on what, and how it ended.
+* ``run.json`` — what was trained on what, and how it ended;
+* ``fairness.json`` — per-group metrics and fairness gaps on the test split, when the
+  data set has sensitive columns (:mod:`nnstudio.train.fairness_run`).
 
 :class:`TerminalProgress` draws the progress: one line rewritten in place (``\\r``) on a
 terminal, plain per-epoch lines otherwise (a log file, a CI job).  :func:`stop_on_interrupt`
@@ -30,11 +32,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-
-import torch
 
 from nnstudio.data import DatasetError, get_dataset
 from nnstudio.graph.document import Graph, Project
@@ -58,6 +58,7 @@ CHECKPOINT_FILE = "last.pt"
 BEST_FILE = "best.pt"
 WEIGHTS_FILE = "weights.pt"
 RUN_FILE = "run.json"
+FAIRNESS_FILE = "fairness.json"
 
 # -------------------------------------------------------------- dataset options
 _TRUE = ("true", "yes", "on", "1")
@@ -274,6 +275,7 @@ class HeadlessRun:
     fit_s: float  # wall time of Trainer.fit (setup, epochs, final evaluation)
     resumed_from_epoch: int = 0  # 0 for a fresh run
     weights_path: Path | None = None  # written only when the run completed or stopped early
+    fairness: list[Any] = field(default_factory=list)  # FairnessEvaluation per sensitive column
 
     @property
     def final_metrics(self) -> dict[str, float]:
@@ -285,16 +287,6 @@ class HeadlessRun:
         if not found and "loss" in self.result.metrics.get("train", {}):
             found["train_loss"] = self.result.metrics["train"]["loss"]
         return found
-
-
-def seeded_prepare_run(project: Project, *, graph: Graph | None = None,
-                       dataset: Mapping[str, Any] | None = None,
-                       config_overrides: Mapping[str, Any] | None = None) -> PreparedRun:
-    """:func:`prepare_run` with torch's generator seeded from the run's ``seed`` first,
-    so the model's initial weights, and hence the whole run, repeat exactly."""
-    config = train_config(project, config_overrides)
-    torch.manual_seed(config.seed)
-    return prepare_run(project, graph=graph, dataset=dataset, config_overrides=config_overrides)
 
 
 def train_project(project: Project, out_dir: str | os.PathLike[str], *,
@@ -335,8 +327,8 @@ def train_project(project: Project, out_dir: str | os.PathLike[str], *,
         _check_same_dataset(out / RUN_FILE, spec, checkpoint)
         history = list(saved["extra"].get("history", []))
         del saved
-    prepared = seeded_prepare_run(project, graph=graph, dataset=dataset,
-                                  config_overrides=config_overrides)
+    prepared = prepare_run(project, graph=graph, dataset=dataset,
+                           config_overrides=config_overrides)
     out.mkdir(parents=True, exist_ok=True)
     # the folder describes one run: a fresh run replaces an earlier one's files, and a
     # resumed one drops the weights of its earlier end (written again if this one ends well)
@@ -365,11 +357,26 @@ def train_project(project: Project, out_dir: str | os.PathLike[str], *,
     run = HeadlessRun(result, prepared, out, fit_s, start_epoch)
     if result.stopped_reason in ("completed", "early_stopping"):
         run.weights_path = _save_final_weights(prepared, out)
+        _evaluate_fairness(run)
+    splits = prepared.splits
     record.update(stopped_reason=result.stopped_reason, message=result.message,
                   epochs_completed=result.epochs_completed, fit_seconds=round(fit_s, 3),
-                  final=run.final_metrics)
+                  final=run.final_metrics,
+                  examples={s: len(getattr(splits, s)) for s in ("train", "val", "test")},
+                  dataset_description=splits.info.description)
     _write_json(out / RUN_FILE, record)
     return run
+
+
+def _evaluate_fairness(run: HeadlessRun) -> None:
+    """Per-group metrics of a finished run whose data set has sensitive columns, into
+    ``run.fairness`` and ``fairness.json`` (the model card reads it)."""
+    from nnstudio.train.fairness_run import evaluate_fairness
+
+    p = run.prepared
+    run.fairness = evaluate_fairness(p.model, p.splits, p.config)
+    if run.fairness:
+        _write_json(run.out_dir / FAIRNESS_FILE, {"columns": [e.to_dict() for e in run.fairness]})
 
 
 def _save_final_weights(prepared: PreparedRun, out: Path) -> Path:

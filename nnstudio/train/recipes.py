@@ -27,13 +27,14 @@ from nnstudio.train.metrics import (
     confusion_matrix,
     regression_metrics,
 )
+from nnstudio.train.requirements import Layout, one_graph
 
 if TYPE_CHECKING:  # the trainer duck-types the data contract; no runtime import needed
-    from nnstudio.data.base import DatasetInfo, Split
+    from nnstudio.data.base import DatasetInfo, DatasetSplits, Split
     from nnstudio.train.config import TrainConfig
 
 Mode = Literal["min", "max"]
-Batch = tuple[torch.Tensor, torch.Tensor]
+Batch = tuple[torch.Tensor, ...]  # (inputs, targets) or (inputs, targets, example weights)
 
 
 @dataclass
@@ -47,12 +48,21 @@ class Evaluation:
 
 class Recipe:
     """Base class of training recipes.  Subclasses set the class attributes and
-    implement :meth:`loss` and :meth:`evaluate`; the rest has working defaults."""
+    implement :meth:`loss` and :meth:`evaluate`; the rest has working defaults.
+
+    ``requires`` lists the ways the drawing may be laid out for this recipe (see
+    :mod:`nnstudio.train.requirements`); the default is one graph with one output.
+    Recipes that train several networks or need more than one loss override the
+    hooks :meth:`setup`, :meth:`sample_output`, :meth:`build_optimizer`,
+    :meth:`start_epoch` and :meth:`end_epoch`; the defaults cost nothing per step.
+    """
 
     name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # how messages name the recipe ("VAE"); "" = name
     losses: ClassVar[tuple[str, ...]] = ("auto",)  # names accepted for TrainConfig.loss
     metric_modes: ClassVar[dict[str, Mode]] = {"loss": "min"}  # metric -> better direction
     default_monitor: ClassVar[str] = "loss"
+    requires: ClassVar[tuple[Layout, ...]] = (one_graph("output"),)
 
     def __init__(self, config: TrainConfig, info: DatasetInfo) -> None:
         self.config = config
@@ -77,6 +87,48 @@ class Recipe:
     def prepare_targets(self, y: torch.Tensor) -> torch.Tensor:
         """Targets in the dtype and shape :meth:`loss` wants (called once per split)."""
         return y
+
+    @classmethod
+    def display_name(cls) -> str:
+        """The recipe as messages name it: ``title`` or ``name``."""
+        return cls.title or cls.name
+
+    def setup(self, train: Any, splits: DatasetSplits) -> None:
+        """Learn what the recipe needs from the training split before the first check.
+
+        ``train`` has ``x`` and ``y`` already on the device (targets prepared);
+        ``splits`` is the whole data set as loaded.  Raise TrainingError to refuse it.
+        """
+
+    def example_weights(self, splits: DatasetSplits) -> torch.Tensor | None:
+        """Per-example loss weights for the training split ([N] float), or None (the
+        default): with weights, the trainer's batches are (inputs, targets, weights)."""
+        return None
+
+    def sample_output(self, model: nn.Module, x: torch.Tensor) -> Any:
+        """The model's output on two examples ``x``, for :meth:`prepare` to judge.
+
+        Runs in eval mode without gradients.  Recipes whose model is several graphs
+        or returns several tensors override this (and :meth:`prepare`).
+        """
+        out = model(x)
+        if not isinstance(out, torch.Tensor):
+            raise TrainingError(f"The model must return one tensor; it returns a {type(out).__name__}.")
+        return out
+
+    def build_optimizer(self, model: nn.Module, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+        """The optimizer over the trainable ``params`` (a GAN returns one per network)."""
+        from nnstudio.train.optim import build_optimizer  # optim -> config -> this module
+
+        return build_optimizer(params, self.config)
+
+    def start_epoch(self, epoch: int, steps_per_epoch: int) -> None:
+        """Called before epoch ``epoch`` (1-based; also after resuming) starts."""
+
+    def end_epoch(self) -> dict[str, float]:
+        """Training-side values of the epoch just done, beside ``train_loss`` in the
+        history (a GAN's ``loss_g`` and ``loss_d``).  Called once per epoch."""
+        return {}
 
     def mode(self, metric: str) -> Mode:
         """Whether a larger or smaller ``metric`` is better."""
@@ -170,6 +222,7 @@ class ClassificationRecipe(Recipe):
     """
 
     name = "classification"
+    requires = (one_graph("scores"),)
     losses = ("auto", "cross_entropy", "nll", "bce", "bce_prob")
     metric_modes: ClassVar[dict[str, Mode]] = {
         "loss": "min", "accuracy": "max", "precision_macro": "max", "recall_macro": "max",
@@ -268,9 +321,27 @@ class ClassificationRecipe(Recipe):
             return (out.reshape(-1) > 0.5).long()
         return out.argmax(dim=-1)
 
+    def example_weights(self, splits: DatasetSplits) -> torch.Tensor | None:
+        """Kamiran & Calders weights over the sensitive columns when ``reweight`` is
+        "group_label" (see :mod:`nnstudio.train.mitigation`); else None."""
+        if getattr(self.config, "reweight", "none") != "group_label":
+            return None
+        from nnstudio.train.mitigation import joint_groups, reweighing_weights
+
+        columns = [name for name, _ in self.info.sensitive if name in splits.train.extra]
+        if not columns:
+            raise TrainingError("Re-weighting by group and label needs a data set with a "
+                                "sensitive column (e.g. the CSV option 'sensitive'); this one "
+                                "has none. Set reweight to none.")
+        groups = joint_groups([splits.train.extra[c].cpu().numpy() for c in columns])
+        weights = reweighing_weights(groups, splits.train.y.reshape(-1).cpu().numpy())
+        return torch.from_numpy(weights)
+
     def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x, y = batch
+        x, y = batch[0], batch[1]
         out = model(x)
+        if len(batch) > 2:  # per-example weights (re-weighting): their mean is 1 over the data
+            return (self._loss_value(out, y, reduction="none") * batch[2]).mean(), out, y
         return self._loss_value(out, y), out, y
 
     def evaluate(self, model: nn.Module, split: Split, batch_size: int) -> Evaluation:
@@ -297,6 +368,7 @@ class RegressionRecipe(Recipe):
     """Predict ``info.n_targets`` real numbers per example; loss mse (default), l1 or huber."""
 
     name = "regression"
+    requires = (one_graph("prediction"),)
     losses = ("auto", "mse", "l1", "huber")
     metric_modes: ClassVar[dict[str, Mode]] = {"loss": "min", "mse": "min", "mae": "min", "r2": "max"}
     default_monitor = "loss"

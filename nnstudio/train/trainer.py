@@ -45,7 +45,7 @@ from nnstudio.train.errors import (
     is_out_of_memory,
     out_of_memory,
 )
-from nnstudio.train.optim import build_optimizer, build_scheduler
+from nnstudio.train.optim import build_scheduler
 from nnstudio.train.recipes import Evaluation, create_recipe
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class _Tensors:
 
     x: torch.Tensor
     y: torch.Tensor
+    w: torch.Tensor | None = None  # per-example loss weights (Recipe.example_weights)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -141,6 +142,10 @@ class Trainer:
                                            for s in ("train", "val", "test"))
         if (n := len(self.train)) == 0:
             raise TrainingError("The training split is empty; there is nothing to train on.")
+        self.recipe.setup(self.train, self.splits)
+        weights = self.recipe.example_weights(self.splits)
+        if weights is not None:
+            self.train.w = weights.to(self.device, torch.float32).reshape(-1)
         self._check_model()
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
@@ -149,7 +154,7 @@ class Trainer:
         # a last batch of one example is dropped: BatchNorm cannot train on it
         self.steps_per_epoch = max(1, n // bs + (1 if n % bs > 1 else 0))
         self.total_steps = c.epochs * self.steps_per_epoch
-        self.optimizer = build_optimizer(params, c)
+        self.optimizer = self.recipe.build_optimizer(self.model, params)
         self.scheduler, self._sched_per_batch = build_scheduler(self.optimizer, c, self.steps_per_epoch)
         # without a validation split, the training loss is all there is to follow
         metric, mode = (c.monitor_metric, c.monitor_direction) if len(self.val) else ("train_loss", "min")
@@ -157,6 +162,7 @@ class Trainer:
                                    keep_weights=c.early_stopping_patience > 0)
         self._last_val: dict[str, float] = {}
         self._train_loss = float("nan")
+        self._train_parts: dict[str, float] = {}  # the recipe's own training values
         if self.resume_from is not None:
             self._resume(self.resume_from)
         self._start_step = self.global_step
@@ -184,11 +190,11 @@ class Trainer:
         """Run two examples through the model and let the recipe judge the output."""
         try:
             with torch.random.fork_rng(devices=[]), eval_mode(self.model), torch.no_grad():
-                sample = self.model(self.train.x[:2])
+                sample = self.recipe.sample_output(self.model, self.train.x[:2])
+        except TrainingError:
+            raise
         except Exception as exc:  # the model is the person's drawing: any failure is theirs
             raise forward_failure(exc, self.model, "on a first check batch, before training,") from exc
-        if not isinstance(sample, torch.Tensor):
-            raise TrainingError(f"The model must return one tensor; it returns a {type(sample).__name__}.")
         problems = self.recipe.prepare(self.model, sample)
         if problems:
             raise TrainingError(f"The model does not fit the {self.config.recipe} task: "
@@ -199,8 +205,10 @@ class Trainer:
         for epoch in range(self.start_epoch, c.epochs + 1):
             self._epoch = epoch
             torch.manual_seed(_derived_seed(c.seed, epoch, "torch"))
+            self.recipe.start_epoch(epoch, self.steps_per_epoch)
             if self._train_epoch(epoch) == "stopped":
                 return "stopped"
+            self._train_parts = self.recipe.end_epoch()
             lr = self._last_lr  # the one used by the epoch's last step
             val: dict[str, float] = {}
             if len(self.val) and (epoch % c.eval_every == 0 or epoch == c.epochs):
@@ -208,6 +216,7 @@ class Trainer:
             if self.scheduler is not None and not self._sched_per_batch:
                 self.scheduler.step()
             self.history.append({"epoch": epoch, "train_loss": self._train_loss, "lr": lr,
+                                 **self._train_parts,
                                  **{f"val_{k}": v for k, v in val.items()}})
             watched = val.get(self.tracker.metric) if len(self.val) else self._train_loss
             improved = watched is not None and self.tracker.update(watched, epoch, self.model)
@@ -222,7 +231,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(_derived_seed(self.config.seed, epoch, "shuffle"))
         perm = torch.randperm(len(self.train), generator=gen).to(self.device)
         # everything the loop touches is a local: attribute lookups cost per step
-        x, y, bs = self.train.x, self.train.y, self.config.batch_size
+        x, y, w, bs = self.train.x, self.train.y, self.train.w, self.config.batch_size
         model, opt, train_step = self.model, self.optimizer, self.recipe.train_step
         sched = self.scheduler if self._sched_per_batch else None
         control, every, clock = self.control, self.report_every_s, time.perf_counter
@@ -244,7 +253,8 @@ class Trainer:
                 next_report = clock() + every
             idx = perm[b * bs:(b + 1) * bs]
             try:
-                loss = train_step(model, (x[idx], y[idx]), opt)
+                loss = train_step(model, (x[idx], y[idx]) if w is None else
+                                  (x[idx], y[idx], w[idx]), opt)
             except Exception as exc:  # the model is the person's drawing: any failure is theirs
                 self.global_step = first + b
                 raise self._step_failure(exc, epoch, b) from exc
@@ -335,7 +345,8 @@ class Trainer:
         restored = reason == "early_stopping" and t.best_state is not None
         if restored:
             self.model.load_state_dict(t.best_state)
-        metrics: dict[str, dict[str, float]] = {"train": {"loss": self._train_loss}}
+        metrics: dict[str, dict[str, float]] = {"train": {"loss": self._train_loss,
+                                                          **self._train_parts}}
         if reason == "stopped":  # the person wants it to end now: no further evaluation
             if self._last_val:
                 metrics["val"] = self._last_val

@@ -55,7 +55,7 @@ def test_unknown_keys_are_refused_by_name(data, field):
         ({"device": "tpu"}, "device"),
         ({"early_stopping_patience": -1}, "early_stopping_patience"),
         ({"eval_every": 0}, "eval_every"),
-        ({"recipe": "gan"}, "recipe"),
+        ({"recipe": "diffusion"}, "recipe"),
         ({"loss": "mse"}, "loss"),  # not a classification loss
         ({"monitor": "r2"}, "monitor"),  # not a classification metric
         ({"monitor_mode": "up"}, "monitor_mode"),

@@ -15,7 +15,7 @@ import pytest
 
 from nnstudio.graph.templates import load_template
 from nnstudio.train import Trainer, TrainResult
-from nnstudio.train.headless import seeded_prepare_run
+from nnstudio.train.project_run import prepare_run
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def _shipped_templates(monkeypatch):
 
 def fit_template(name: str, record_property) -> TrainResult:
     """Train template ``name`` as shipped (seed 0, CPU); returns the result."""
-    prepared = seeded_prepare_run(load_template(name), config_overrides={"device": "cpu"})
+    prepared = prepare_run(load_template(name), config_overrides={"device": "cpu"})
     assert prepared.config.seed == 0
     t0 = time.perf_counter()
     result = Trainer(prepared.model, prepared.splits, prepared.config).fit()
