@@ -36,7 +36,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the editor benchmark ne
 
 # In the order they run (and appear in the table).
 BENCHMARKS = ("compile_scaling", "editor_scale", "training_overhead", "roadmap_outcomes",
-              "startup", "plot_redraw", "template_outcomes")
+              "startup", "plot_redraw", "template_outcomes", "reliability")
 
 # Short forms for --quick, for modules that do not define QUICK_ARGS themselves.
 QUICK_ARGS: dict[str, list[str]] = {

@@ -81,7 +81,10 @@ def test_templates_prints_name_tab_title(capsys):
     rc, out, err = run(capsys, "templates")
     assert rc == 0 and err == ""
     rows = [line.split("\t") for line in out.splitlines()]
-    assert [r[0] for r in rows] == ["perceptron", "mlp", "cnn-digits", "lenet5", "fairness"]
+    names = [r[0] for r in rows]
+    assert names == [t.name for t in list_templates()]  # roadmap order
+    assert names[:4] == ["perceptron", "mlp", "cnn-digits", "lenet5"]
+    assert {"alexnet", "vgg11", "vgg16", "resnet18", "fairness"} <= set(names)
     assert all(len(r) == 2 and r[1] for r in rows)
 
 
@@ -194,8 +197,8 @@ def test_bad_project_files_fail_in_one_line(capsys, tmp_path, case, fragment):
 
 
 def test_unknown_template_fails_in_one_line_listing_the_choices(capsys, tmp_path):
-    assert_one_line_error(*run(capsys, "new", "alexnet", "-o", tmp_path / "a.nnstudio"),
-                          "unknown template 'alexnet'", "lenet5")
+    assert_one_line_error(*run(capsys, "new", "googlenet", "-o", tmp_path / "a.nnstudio"),
+                          "unknown template 'googlenet'", "lenet5")
 
 
 def test_missing_output_folder_is_named(capsys, tmp_path, template_file):

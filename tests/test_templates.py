@@ -18,7 +18,13 @@ from nnstudio.graph.templates import (
 )
 
 EXPECTED = {"perceptron": 3, "mlp": 354, "cnn-digits": 38_282, "lenet5": 61_706,
+            "alexnet": 61_100_840, "vgg11": 132_863_336, "vgg16": 138_357_544,
+            "vgg-digits": 145_610, "resnet18": 11_689_512, "resnet-digits": 42_938,
             "fairness": 226}
+# Templates above this size are instantiated on PyTorch's meta device here (their
+# parameters are counted, never allocated or run); tests/test_cnn_classics.py builds and
+# runs the ImageNet-size ones once each.
+RUN_LIMIT = 2_000_000
 CONFIG_KEYS = {"recipe", "loss", "optimizer", "lr", "batch_size", "epochs", "seed"}
 
 
@@ -39,11 +45,18 @@ def test_the_roadmap_templates_are_listed_in_roadmap_order():
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_template_compiles_and_runs_a_forward_pass(name):
     project = load_template(name)
-    (graph,) = project.graphs
+    graph = project.graph()  # the network; any further graphs are the blocks it uses
+    for g in project.graphs:
+        assert infer_shapes(g).ok, (g.name, infer_shapes(g).all_errors())
     result = infer_shapes(graph)
     assert result.ok, result.all_errors()
     assert result.total_params == EXPECTED[name]
 
+    if EXPECTED[name] > RUN_LIMIT:
+        with torch.device("meta"):
+            model = compile_graph(graph)
+        assert sum(p.numel() for p in model.parameters()) == EXPECTED[name]
+        return
     torch.manual_seed(0)
     model = compile_graph(graph).eval()
     assert sum(p.numel() for p in model.parameters()) == EXPECTED[name]
@@ -76,8 +89,12 @@ def test_template_is_documented_laid_out_and_named_for_a_reader(name):
     xs = [graph.node(nid).pos[0] for nid in graph.topological_order()]
     steps = [b - a for a, b in itertools.pairwise(xs)]
     assert all(180 <= s <= 260 for s in steps), steps
-    for node in graph.nodes:  # conv1, fc2, relu3: names that read well in the code
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", node.name), node.name
+    for g in project.graphs:
+        for node in g.nodes:  # conv1, fc2, relu3: names that read well in the code
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", node.name), (g.name, node.name)
+    for g in project.graphs[1:]:  # block graphs may branch, but still flow left to right
+        for e in g.edges:
+            assert g.node(e.dst).pos[0] > g.node(e.src).pos[0], (g.name, e)
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))

@@ -8,7 +8,6 @@ diabetes is a table for regression.
 from __future__ import annotations
 
 import numpy as np
-from sklearn import datasets as skdata
 
 from nnstudio.data.base import DatasetError, DatasetInfo, DatasetSplits
 from nnstudio.data.registry import DatasetEntry, Loader, LoadRequest, Option, register
@@ -58,6 +57,8 @@ def select_classes(
 
 
 def _load_digits(request: LoadRequest) -> DatasetSplits:
+    from sklearn import datasets as skdata  # here: importing it takes seconds
+
     keep = parse_classes(request.options["classes"])
     bunch = skdata.load_digits()
     # pixel values are 0..16; scale to [0, 1] first so un-normalised images are usable
@@ -83,18 +84,21 @@ def _load_digits(request: LoadRequest) -> DatasetSplits:
     )
 
 
+# loader names in sklearn.datasets (imported when a table is loaded: it takes seconds)
 _TABLES = {
-    "iris": (skdata.load_iris, {}),
-    "wine": (skdata.load_wine, {}),
-    "breast-cancer": (skdata.load_breast_cancer, {}),
+    "iris": ("load_iris", {}),
+    "wine": ("load_wine", {}),
+    "breast-cancer": ("load_breast_cancer", {}),
     # unscaled: nnstudio normalises with training statistics itself
-    "diabetes": (skdata.load_diabetes, {"scaled": False}),
+    "diabetes": ("load_diabetes", {"scaled": False}),
 }
 
 
 def _load_table(request: LoadRequest) -> DatasetSplits:
+    from sklearn import datasets as skdata
+
     load, kwargs = _TABLES[request.name]
-    bunch = load(**kwargs)
+    bunch = getattr(skdata, load)(**kwargs)
     x = np.asarray(bunch.data, dtype=np.float32)
     regression = request.name == "diabetes"
     if regression:

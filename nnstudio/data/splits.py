@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from nnstudio.data.base import DatasetError, DatasetInfo, DatasetSplits, Split
 
@@ -53,6 +52,9 @@ def _cut(
     if n_taken == 0:
         rng = np.random.default_rng(seed)
         return rng.permutation(indices), indices[:0]
+    # imported here: scikit-learn takes seconds to import, and the window must not wait
+    from sklearn.model_selection import train_test_split
+
     stratify = None
     if labels is not None and _can_stratify(labels[indices], n_taken):
         stratify = labels[indices]

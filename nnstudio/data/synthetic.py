@@ -7,7 +7,6 @@ always draws the same points.  x is float32 (N, 2), y int64 (N,).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import make_blobs, make_circles, make_moons
 
 from nnstudio.data.base import DatasetInfo, DatasetSplits
 from nnstudio.data.registry import DatasetEntry, LoadRequest, Option, register
@@ -67,6 +66,9 @@ def make_gaussians8(
 
 
 def _points(name: str, request: LoadRequest) -> tuple[np.ndarray, np.ndarray]:
+    # imported here: scikit-learn takes seconds to import, and the window must not wait
+    from sklearn.datasets import make_blobs, make_circles, make_moons
+
     opts, seed = request.options, request.seed
     n, noise = opts["n_samples"], opts["noise"]
     if name == "moons":

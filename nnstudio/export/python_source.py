@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from nnstudio.graph.blocks import top_level_graphs
 from nnstudio.graph.codegen import CodegenError, generate
 from nnstudio.graph.compiler import compile_source
 from nnstudio.graph.document import Graph, Project
@@ -42,7 +43,8 @@ class ExportResult:
 
 
 def pick_graph(project_or_graph: Project | Graph, graph: str | None = None) -> Graph:
-    """The graph to export: ``graph`` by name, or the project's only graph."""
+    """The graph to export: ``graph`` by name, or the project's only network (its only
+    graph that no block of it runs: a VGG's stages are written inside the VGG)."""
     if isinstance(project_or_graph, Graph):
         if graph is not None and graph != project_or_graph.name:
             raise ExportError(f"the graph is called {project_or_graph.name!r}, not {graph!r}")
@@ -50,6 +52,9 @@ def pick_graph(project_or_graph: Project | Graph, graph: str | None = None) -> G
     project = project_or_graph
     names = [g.name for g in project.graphs]
     if graph is None:
+        networks = top_level_graphs(project)
+        if len(networks) == 1:
+            return networks[0]
         if len(names) != 1:
             listed = ", ".join(names) or "none"
             raise ExportError(f"the project has {len(names)} graphs ({listed}): "

@@ -6,6 +6,10 @@ topological order with the shape of every step in a trailing comment.  The modul
 app trains is an instance of exactly this text (see :mod:`nnstudio.graph.compiler`),
 so weights saved in the app load into the exported file unchanged.
 
+A Block node becomes a submodule of a nested class, written once before the classes
+that use it (see :mod:`nnstudio.graph.codegen_blocks`): ``self.stage1 = VGGStage()``,
+and its weights sit under ``stage1.`` in the state dict.
+
 Only identifiers from :mod:`nnstudio.graph.names`, numbers, and strings chosen from
 fixed lists reach the output; text a person typed never does.
 """
@@ -42,6 +46,11 @@ class GeneratedCode:
     outputs: list[str] = field(default_factory=list)  # Output node ids, in return order
     input_shapes: dict[str, Shape] = field(default_factory=dict)  # arg name -> shape
     input_dtypes: dict[str, str] = field(default_factory=dict)  # arg name -> "float"|"long"
+    # the nested classes written for Block nodes, in the order they appear in the file
+    block_classes: list[str] = field(default_factory=list)
+    # (submodule path, weights file) for blocks that reuse another project's trained
+    # weights: the compiler loads each file into that submodule
+    external_weights: list[tuple[str, str]] = field(default_factory=list)
 
 
 # Small classes written into the generated file when a layer needs them, so the file
@@ -81,44 +90,60 @@ HELPER_IMPORTS = {"PositionalEncoding": ("math",)}
 MODULE_NAMES = frozenset(HELPERS) | {"math", "torch", "nn", "model"}
 
 
-def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCode:
-    """Source code for ``graph``; raises :class:`CodegenError` if the graph is not valid."""
-    if result is None:
-        result = ShapeInference(graph).run()
-    problems = [e.message for e in result.all_errors()]
-    inputs = [n for n in graph.nodes if n.type == "Input"]
-    outputs = [n for n in graph.nodes if n.type == "Output"]
-    if not inputs:
-        problems.append("the graph needs an Input node")
-    if not outputs:
-        problems.append("the graph needs an Output node")
-    if problems:
-        raise CodegenError(problems)
+@dataclass
+class Rendered:
+    """One graph as the body of a class: what ``__init__`` builds and ``forward`` does.
 
-    cls = class_name(graph.name)
-    if cls in MODULE_NAMES:
-        cls = f"{cls}Net"
-    names = NameTable(MODULE_NAMES | {cls})
-    gen = GeneratedCode("", cls)
-    for n in inputs:
-        arg = names.take(n.name, "x")
-        gen.inputs.append((n.id, arg))
-        gen.attrs[n.id] = arg
-        gen.input_shapes[arg] = tuple(n.params["shape"])
-        gen.input_dtypes[arg] = n.params["dtype"]
+    ``init`` lines may hold placeholders for the constructors of nested block classes,
+    which are chosen once every use of them is known (codegen_blocks).  Each forward
+    line keeps the shapes it produces apart from its code, so that uses of one block
+    class at different sizes can share a comment.
+    """
+
+    code: GeneratedCode
+    init: list[str] = field(default_factory=list)
+    forward: list[tuple[str, tuple[Shape, ...]]] = field(default_factory=list)
+    returns: list[str] = field(default_factory=list)
+    helpers: set[str] = field(default_factory=set)
+    uses: list[int] = field(default_factory=list)  # block uses made directly here
+    vocab: int = 10  # the smallest Embedding vocabulary in the graph (and its blocks)
+
+
+def problems_of(graph: Graph, result: InferenceResult) -> list[str]:
+    """Everything that keeps ``graph`` from becoming code, as sentences."""
+    problems = [e.message for e in result.all_errors()]
+    if not any(n.type == "Input" for n in graph.nodes):
+        problems.append("the graph needs an Input node")
+    if not any(n.type == "Output" for n in graph.nodes):
+        problems.append("the graph needs an Output node")
+    return problems
+
+
+def render(graph: Graph, result: InferenceResult, classes, reserved: set[str]) -> Rendered:
+    """The class body of ``graph`` (valid, inferred as ``result``).  Block nodes ask
+    ``classes`` (a :class:`~nnstudio.graph.codegen_blocks.ClassTable`) for their
+    constructor, which renders the graphs they run in turn."""
+    names = NameTable(MODULE_NAMES | reserved)
+    gen = GeneratedCode("", "")
+    out = Rendered(gen)
+    for n in graph.nodes:
+        if n.type == "Input":
+            arg = names.take(n.name, "x")
+            gen.inputs.append((n.id, arg))
+            gen.attrs[n.id] = arg
+            gen.input_shapes[arg] = tuple(n.params["shape"])
+            gen.input_dtypes[arg] = n.params["dtype"]
     order = graph.topological_order()
     for nid in order:
         n = graph.node(nid)
         if n.type not in ("Input", "Output"):
             gen.attrs[nid] = names.take(n.name, n.spec.hint)
 
-    init_lines: list[str] = []
-    fwd_lines: list[str] = []
-    helpers: set[str] = set()
     var: dict[tuple[str, str], str] = {(nid, "out"): arg for nid, arg in gen.inputs}
     consumers: dict[tuple[str, str], int] = {}
     for e in graph.edges:
         consumers[(e.src, e.src_port)] = consumers.get((e.src, e.src_port), 0) + 1
+    vocabs = [n.params["num_embeddings"] for n in graph.nodes if n.type == "Embedding"]
 
     for nid in order:
         n = graph.node(nid)
@@ -133,39 +158,96 @@ def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCo
         ident = gen.attrs[nid]
         in_shapes = result.input_shapes(graph, nid)
         out_ports = spec.output_ports(n.params)
-        out_shapes = [result.shapes[(nid, p.name)] for p in out_ports]
-        ctx = Ctx(n.params, in_shapes, in_vars, f"self.{ident}", out_shapes)
+        out_shapes = tuple(result.shapes[(nid, p.name)] for p in out_ports)
+        ctx = Ctx(n.params, in_shapes, in_vars, f"self.{ident}", out_shapes, graph=graph,
+                  in_dtypes=[result.dtypes.get((e.src, e.src_port), "any") for e in in_edges],
+                  classes=classes)
+        n_uses = len(classes.uses) if classes is not None else 0
         ctor = spec.module(ctx) if spec.module else None
         if ctor is not None:
-            init_lines.append(f"self.{ident} = {ctor}")
-        helpers.update(spec.helpers)
+            out.init.append(f"self.{ident} = {ctor}")
+        if classes is not None and len(classes.uses) > n_uses:
+            out.uses.append(len(classes.uses) - 1)
+            vocabs.append(classes.uses[-1].rendered.vocab)
+        out.helpers.update(spec.helpers)
         expr = spec.forward(ctx) if spec.forward else f"self.{ident}({', '.join(in_vars)})"
+        if len(out_ports) > 1:  # a block with several outputs returns a tuple
+            targets = [names.take(f"{ident}_{p.name}", "out") for p in out_ports]
+            for p, t in zip(out_ports, targets):
+                var[(nid, p.name)] = t
+            out.forward.append((f"{', '.join(targets)} = {expr}", out_shapes))
+            continue
         # reuse the input's variable along a plain chain, so the code reads `x = ...(x)`
-        single = len(in_edges) == 1 and len(out_ports) == 1
+        single = len(in_edges) == 1
         src = (in_edges[0].src, in_edges[0].src_port) if in_edges else None
         target = in_vars[0] if single and consumers.get(src, 0) == 1 else ident
         for p in out_ports:
             var[(nid, p.name)] = target
-        fwd_lines.append(f"{target} = {expr}  # {fmt_shape(out_shapes[0])}")
+        out.forward.append((f"{target} = {expr}", out_shapes))
 
-    returns = []
     for oid in gen.outputs:
         e = graph.edge_into(oid, "in")
-        returns.append(var[(e.src, e.src_port)])
-    fwd_lines.append("return " + ", ".join(returns))
-
+        out.returns.append(var[(e.src, e.src_port)])
     # token ids in the example must fit the smallest vocabulary in the graph
-    vocab = min([10, *(n.params["num_embeddings"] for n in graph.nodes if n.type == "Embedding")])
-    gen.source = _assemble(gen, cls, init_lines, fwd_lines, helpers, result, vocab)
+    out.vocab = min([10, *vocabs])
+    return out
+
+
+def generate(graph: Graph, result: InferenceResult | None = None) -> GeneratedCode:
+    """Source code for ``graph``; raises :class:`CodegenError` if the graph is not valid."""
+    from .codegen_blocks import ClassTable
+
+    if result is None:
+        result = ShapeInference(graph).run()
+    problems = problems_of(graph, result)
+    if problems:
+        raise CodegenError(problems)
+
+    cls = class_name(graph.name)
+    if cls in MODULE_NAMES:
+        cls = f"{cls}Net"
+    classes = ClassTable(reserved=MODULE_NAMES | {cls})
+    top = render(graph, result, classes, {cls})
+    gen = top.code
+    gen.class_name = cls
+    nested = classes.finish(top)  # nested class sources, dependency order
+    gen.block_classes = [c.name for c in nested]
+    gen.external_weights = classes.external_weights(top)
+    helpers = set(top.helpers)
+    for c in nested:
+        helpers.update(c.helpers)
+    body = classes.resolve(top.init)
+    fwd = [f"{code}  # {_shapes_comment(shapes)}" for code, shapes in top.forward]
+    gen.source = _assemble(gen, cls, body, fwd, top.returns, helpers, result, top.vocab,
+                           [c.source for c in nested])
     return gen
 
 
-def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, result,
-              vocab: int) -> str:
+def _shapes_comment(shapes) -> str:
+    return ", ".join(fmt_shape(s) for s in shapes)
+
+
+def class_source(cls: str, doc: str, args: list[str], init_lines: list[str],
+                 fwd_lines: list[str], returns: list[str], ctor_args: tuple[str, ...] = ()
+                 ) -> list[str]:
+    """The lines of one ``nn.Module`` class."""
+    params = "".join(f", {a}" for a in ctor_args)
+    out = [f"class {cls}(nn.Module):"]
+    if doc:
+        out += [f'{INDENT}"""{doc}"""', ""]
+    out += [f"{INDENT}def __init__(self{params}):", f"{INDENT * 2}super().__init__()"]
+    out += [f"{INDENT * 2}{line}" for line in init_lines]
+    out += ["", f"{INDENT}def forward(self, {', '.join(args)}):"]
+    out += [f"{INDENT * 2}{line}" for line in fwd_lines]
+    out.append(f"{INDENT * 2}return " + ", ".join(returns))
+    return out
+
+
+def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, returns, helpers,
+              result, vocab: int, nested: list[str]) -> str:
     stdlib: set[str] = set()
     for h in helpers:
         stdlib.update(HELPER_IMPORTS.get(h, ()))
-    args = ", ".join(arg for _, arg in gen.inputs)
     doc_inputs = ", ".join(f"{a}: {fmt_shape(('B',) + s)}" for a, s in gen.input_shapes.items())
     out = [
         f'"""{cls}: generated by nnstudio {__version__}.',
@@ -182,13 +264,10 @@ def _assemble(gen: GeneratedCode, cls: str, init_lines, fwd_lines, helpers, resu
     out += ["import torch", "from torch import nn", "", ""]
     for h in sorted(helpers):
         out += [HELPERS[h], ""]
-    out.append(f"class {cls}(nn.Module):")
-    out.append(f"{INDENT}def __init__(self):")
-    out.append(f"{INDENT * 2}super().__init__()")
-    out += [f"{INDENT * 2}{line}" for line in init_lines]
-    out.append("")
-    out.append(f"{INDENT}def forward(self, {args}):")
-    out += [f"{INDENT * 2}{line}" for line in fwd_lines]
+    for source in nested:
+        out += [source, "", ""]
+    args = [arg for _, arg in gen.inputs]
+    out += class_source(cls, "", args, init_lines, fwd_lines, returns)
     out += ["", "", 'if __name__ == "__main__":', f"{INDENT}model = {cls}()"]
     examples = []
     for arg, shape in gen.input_shapes.items():

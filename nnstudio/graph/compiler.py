@@ -47,10 +47,18 @@ def compile_source(gen: GeneratedCode):
 
 def build_model(gen: GeneratedCode):
     """Compile ``gen`` and instantiate its class; the code is attached as
-    ``model.nnstudio_code``."""
+    ``model.nnstudio_code``.
+
+    Blocks that reuse another project's network get that project's trained weights
+    (read with ``weights_only=True``); a missing or unfitting file raises CodegenError.
+    """
     cls = compile_source(gen)
     with _gc_paused():
         model = cls()
+    if gen.external_weights:
+        from .transfer import load_block_weights
+
+        load_block_weights(model, gen.external_weights)
     model.nnstudio_code = gen
     return model
 

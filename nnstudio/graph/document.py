@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -34,6 +35,11 @@ MAX_POS = 1e7
 NODE_ID = re.compile(r"\A[A-Za-z0-9_.-]{1,64}\Z")  # \Z: no trailing newline
 _DTYPE_WORDS = {"long": "integer token ids", "float": "real-valued tensors"}
 _EDIT_LOG = 1024  # node edits remembered for incremental shape inference
+# The layer type that runs another graph (see nnstudio.graph.blocks).  The document keeps
+# its references in step: renaming a graph renames them, deleting a used graph is
+# refused, a block that would contain itself is refused, and its ports follow the
+# Input and Output nodes of the graph it runs.
+BLOCK = "Block"
 
 
 def _check_name(name: Any, what: str = "a node's name") -> str:
@@ -127,6 +133,10 @@ class Graph:
         self._edits_floor = 0  # versions up to this one may have been trimmed from _edits
         # Project that holds this graph, so a rename can refuse a name taken there
         self._project: Project | None = None
+        self._blocks: dict[str, None] = {}  # ids of Block nodes, in insertion order
+        # bumped when an Input or Output comes, goes, is renamed or moves in the order:
+        # when the ports of a block that runs this graph may have changed
+        self.io_version = 0
 
     # ----------------------------------------------------------------- reading
     @property
@@ -179,6 +189,22 @@ class Graph:
         """A read-only view of the wiring, for layout and analysis."""
         return self._g.copy(as_view=True)
 
+    @property
+    def project(self) -> Project | None:
+        """The project that holds this graph (None while it stands alone)."""
+        return self._project
+
+    def block_nodes(self) -> list[Node]:
+        """The Block nodes of this graph, in insertion order."""
+        return [self._nodes[nid] for nid in self._blocks]
+
+    def index_of(self, node_id: str) -> int:
+        """Where ``node_id`` stands in insertion order (what undo restores)."""
+        for i, nid in enumerate(self._nodes):
+            if nid == node_id:
+                return i
+        raise GraphError(f"graph '{self.name}' has no node {node_id!r}")
+
     # ----------------------------------------------------------------- editing
     def new_id(self) -> str:
         while True:
@@ -198,11 +224,10 @@ class Graph:
         self._free_suffix[stem] = i
         return _numbered(stem, i)
 
-    def add_node(self, type_name: str, name: str | None = None,
-                 params: Mapping[str, Any] | None = None, pos=(0.0, 0.0),
-                 node_id: str | None = None, frozen: bool = False,
-                 lr_mult: float = 1.0) -> Node:
-        """Add a node of ``type_name``; parameters are checked against its spec."""
+    def full_params(self, type_name: str, params: Mapping[str, Any] | None = None
+                    ) -> dict[str, Any]:
+        """The parameters a new ``type_name`` node given ``params`` would have: defaults
+        filled in, values checked, and what the document derives (a Block's ports)."""
         try:
             spec = self.registry.get(type_name)
         except KeyError as e:
@@ -211,6 +236,21 @@ class Graph:
             clean = spec.clean_params(params or {})
         except ParamError as e:
             raise GraphError(f"{type_name}: {e}") from None
+        return spec.derive(clean, self) if spec.derive else clean
+
+    def add_node(self, type_name: str, name: str | None = None,
+                 params: Mapping[str, Any] | None = None, pos=(0.0, 0.0),
+                 node_id: str | None = None, frozen: bool = False,
+                 lr_mult: float = 1.0, index: int | None = None) -> Node:
+        """Add a node of ``type_name``; parameters are checked against its spec.
+
+        ``index`` puts the node at that place in insertion order (undo uses it to put
+        a deleted node back where it was; the order decides ties in the generated code).
+        """
+        clean = self.full_params(type_name, params)
+        spec = self.registry.get(type_name)
+        if type_name == BLOCK:
+            self._check_block_target(clean, name or spec.hint)
         if node_id is None:
             node_id = self.new_id()
         elif not isinstance(node_id, str) or not NODE_ID.match(node_id):
@@ -229,8 +269,17 @@ class Graph:
         if not 0.0 <= lr_mult <= 100.0:
             raise GraphError("learning-rate multiplier must be between 0 and 100")
         node = Node(node_id, type_name, name, clean, pos, bool(frozen), lr_mult)
-        self._nodes[node_id] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[node_id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(max(0, index), (node_id, node))
+            self._nodes = dict(items)
         self._by_name[name] = node_id
+        if type_name == BLOCK:
+            self._blocks[node_id] = None
+        elif type_name in ("Input", "Output"):
+            self.io_version += 1
         self._g.add_node(node_id)
         self.structure_version += 1
         self._touch()
@@ -246,6 +295,9 @@ class Graph:
             self._drop_edge(e)
         del self._nodes[node_id]
         del self._by_name[node.name]
+        self._blocks.pop(node_id, None)
+        if node.type in ("Input", "Output"):
+            self.io_version += 1
         self._free_suffix.clear()
         self._g.remove_node(node_id)
         self.structure_version += 1
@@ -253,6 +305,26 @@ class Graph:
         self.node_removed.emit(node)
         self.changed.emit()
         return removed
+
+    def reorder(self, order: list[str], wires: list[tuple[str, str]] | None = None) -> None:
+        """Put the nodes in insertion order ``order`` (the same ids), and the wires in the
+        order ``wires`` ((dst, dst_port) of each): undo uses it to put deleted nodes back
+        exactly where they were, since ties in the generated code and the order of a
+        graph's Inputs follow insertion order."""
+        same_wires = wires is None or list(self._inputs) == list(wires)
+        if list(self._nodes) == list(order) and same_wires:
+            return
+        if set(order) != set(self._nodes) or len(order) != len(self._nodes):
+            raise GraphError("a new order must name every node once")
+        if not same_wires:
+            if set(wires) != set(self._inputs) or len(wires) != len(self._inputs):
+                raise GraphError("a new order must name every wire once")
+            self._inputs = {key: self._inputs[key] for key in wires}
+        self._nodes = {nid: self._nodes[nid] for nid in order}
+        self.structure_version += 1
+        self.io_version += 1
+        self._touch()
+        self.changed.emit()
 
     def connection_problem(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
         """Why the wire src.src_port → dst.dst_port cannot be made, or None if it can."""
@@ -305,10 +377,15 @@ class Graph:
     def set_params(self, node_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Change some parameters; returns the previous values of those changed."""
         node = self.node(node_id)
+        spec = node.spec
         try:
-            clean = node.spec.clean_params({**node.params, **params})
+            clean = spec.clean_params({**node.params, **params})
         except ParamError as e:
             raise GraphError(f"{node.type} '{node.name}': {e}") from None
+        if spec.derive:
+            clean = spec.derive(clean, self)
+        if node.type == BLOCK:
+            self._check_block_target(clean, node.name)
         # a parameter that removes ports, or changes what they carry, must not strand a wire
         ins = {p.name: p for p in node.spec.input_ports(clean)}
         outs = {p.name: p for p in node.spec.output_ports(clean)}
@@ -329,7 +406,7 @@ class Graph:
             if problem:
                 raise GraphError(f"{problem}; disconnect it first")
         old = {k: node.params[k] for k in params if node.params[k] != clean[k]}
-        if not old:
+        if not old and clean == node.params:
             return {}
         node.params = clean
         self._touch(node_id)
@@ -346,6 +423,8 @@ class Graph:
             raise GraphError(f"a node named {name!r} already exists in '{self.name}'")
         old, node.name = node.name, name
         if old != name:
+            if node.type in ("Input", "Output"):
+                self.io_version += 1
             del self._by_name[old]
             self._by_name[name] = node_id
             self._free_suffix.clear()
@@ -384,9 +463,69 @@ class Graph:
             raise GraphError(f"a graph named {name!r} already exists")
         old, self.name = self.name, name
         self._touch()
+        if self._project is not None and old != name:
+            self._project._graph_renamed(self, old)
         self.renamed.emit(self.name)
         self.changed.emit()
         return old
+
+    # ----------------------------------------------------------------- blocks
+    def _check_block_target(self, params: Mapping[str, Any], name: str) -> None:
+        """Refuse a Block that would run the graph it is in, directly or through others."""
+        target = params.get("graph", "")
+        if params.get("source") or not target:
+            return
+        if target == self.name:
+            raise GraphError(f"block '{name}' cannot run '{self.name}', the graph it is in: "
+                             "a block cannot contain itself")
+        if self._project is not None:
+            path = self._project.block_path(target, self.name)
+            if path is not None:
+                chain = " → ".join(f"'{g}'" for g in [self.name, *path])
+                raise GraphError(f"block '{name}' cannot run '{target}': {chain} would "
+                                 "make a block contain itself")
+
+    def _refresh_block(self, node_id: str, rename: dict[str, dict[str, str]] | None = None
+                       ) -> None:
+        """The graph a Block runs changed: derive its ports again, move wires whose port
+        was renamed (``rename``: side -> old name -> new name), and report the node
+        changed (its shapes, count and code may have)."""
+        node = self._nodes[node_id]
+        spec = node.spec
+        new = spec.derive(dict(node.params), self) if spec.derive else dict(node.params)
+        if new != node.params:
+            moved: list[tuple[Edge, Edge]] = []
+            for side, edges, field_ in (("in", self.in_edges(node_id), "dst_port"),
+                                        ("out", self.out_edges(node_id), "src_port")):
+                names = (rename or {}).get(side, {})
+                for e in edges:
+                    port = getattr(e, field_)
+                    if port in names:
+                        repl = (Edge(e.src, e.src_port, e.dst, names[port]) if side == "in"
+                                else Edge(e.src, names[port], e.dst, e.dst_port))
+                        moved.append((e, repl))
+            for e, _ in moved:
+                self._drop_edge(e)
+            node.params = new
+            for was, e in moved:
+                if (e.dst, e.dst_port) in self._inputs:
+                    e = was  # the new port is taken: the wire stays where it was
+                self._inputs[(e.dst, e.dst_port)] = e
+                self._g.add_edge(e.src, e.dst, key=(e.src_port, e.dst_port), edge=e)
+                self.structure_version += 1
+                self.edge_added.emit(e)
+        self._touch(node_id)
+        self.node_changed.emit(node_id)
+        self.changed.emit()
+
+    def stale_ports(self, node_id: str) -> list[tuple[str, Edge]]:
+        """Wires of ``node_id`` on ports it no longer has (a Block whose graph lost an
+        Input or Output): ``("in" | "out", edge)`` each."""
+        node = self.node(node_id)
+        ins = {p.name for p in node.spec.input_ports(node.params)}
+        outs = {p.name for p in node.spec.output_ports(node.params)}
+        return ([("in", e) for e in self.in_edges(node_id) if e.dst_port not in ins]
+                + [("out", e) for e in self.out_edges(node_id) if e.src_port not in outs])
 
     def _touch(self, node_id: str | None = None) -> None:
         self.version += 1
@@ -474,6 +613,15 @@ class Project:
         self.graphs: list[Graph] = []
         self.training: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
+        # the folder of the file this project was read from or saved to: a Block's
+        # ``source`` path is relative to it (None until the project has a file)
+        self.folder: Path | None = None
+        self._followers: dict[int, Any] = {}  # id(graph) -> its changed-slot
+        # graph name -> (io_version, ((Input ids, names), (Output ids, names))): how each
+        # graph's ports looked, so that a renamed Input or Output moves the wires on the
+        # port of a block that runs it
+        self._ports: dict[str, tuple] = {}
+        self._cascading: set[str] = set()
 
     def graph(self, name: str | None = None) -> Graph:
         """The graph called ``name``; with no name, the first one."""
@@ -498,19 +646,114 @@ class Project:
         self.graphs.insert(len(self.graphs) if index is None else index, graph)
         graph._project = self
         graph.changed.connect(self.changed.emit)
+
+        def follow(graph=graph):
+            self._graph_changed(graph)
+
+        self._followers[id(graph)] = follow
+        graph.changed.connect(follow)
+        self._ports[graph.name] = (graph.io_version, _port_nodes(graph))
         self.graph_added.emit(graph)
         self.changed.emit()
+        # blocks that name it (a graph put back by undo) find it again
+        self._refresh_uses(graph.name)
         return graph
 
     def remove_graph(self, name: str) -> int:
+        """Remove graph ``name``; refused while a block runs it."""
         g = self.graph(name)
+        users = self.block_uses(name)
+        if users:
+            where = ", ".join(f"'{n.name}' in '{h.name}'" for h, n in users[:3])
+            more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+            raise GraphError(f"graph '{name}' is used by block {where}{more}; delete those "
+                             "blocks or point them at another graph first")
         idx = self.graphs.index(g)
         self.graphs.remove(g)
         g._project = None
         g.changed.disconnect(self.changed.emit)
+        g.changed.disconnect(self._followers.pop(id(g)))
+        self._ports.pop(name, None)
         self.graph_removed.emit(g)
         self.changed.emit()
         return idx
+
+    # ----------------------------------------------------------------- blocks
+    def block_uses(self, name: str) -> list[tuple[Graph, Node]]:
+        """(graph, Block node) for every block of this project that runs graph ``name``."""
+        return [(g, n) for g in self.graphs for n in g.block_nodes()
+                if n.params.get("graph") == name and not n.params.get("source")]
+
+    def block_path(self, start: str, goal: str) -> list[str] | None:
+        """Graph names from ``start`` to ``goal`` following blocks (``start`` runs a block
+        of the next, …), or None when ``goal`` cannot be reached that way."""
+        by_name = {g.name: g for g in self.graphs}
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            name, path = stack.pop()
+            if name == goal:
+                return path
+            if name in seen or name not in by_name:
+                continue
+            seen.add(name)
+            for n in by_name[name].block_nodes():
+                if not n.params.get("source") and n.params.get("graph"):
+                    stack.append((n.params["graph"], [*path, n.params["graph"]]))
+        return None
+
+    def sync_blocks(self) -> None:
+        """Derive every block's ports again from the graph it runs (after loading a file
+        that was edited by hand, say)."""
+        for g in self.graphs:
+            for n in g.block_nodes():
+                g._refresh_block(n.id)
+
+    def _graph_changed(self, graph: Graph) -> None:
+        # a graph changed: the blocks that run it change with it (their ports, shapes,
+        # parameter counts and code), and so on up through blocks of blocks
+        name = graph.name
+        if name in self._cascading:
+            return
+        cached = self._ports.get(name)
+        rename: dict[str, dict[str, str]] = {}
+        if cached is None or cached[0] != graph.io_version:  # O(graph) only then
+            old = cached[1] if cached is not None else None
+            new = _port_nodes(graph)
+            self._ports[name] = (graph.io_version, new)
+        else:
+            old = new = cached[1]
+        if old is not None and old != new:
+            for side, (old_ids, old_names), (new_ids, new_names) in (
+                    ("in", old[0], new[0]), ("out", old[1], new[1])):
+                now = dict(zip(new_ids, new_names))
+                moved = {o: now[i] for i, o in zip(old_ids, old_names)
+                         if i in now and now[i] != o}
+                if moved:
+                    rename[side] = moved
+        self._refresh_uses(name, rename)
+
+    def _refresh_uses(self, name: str, rename=None) -> None:
+        self._cascading.add(name)
+        try:
+            for holder, node in self.block_uses(name):
+                holder._refresh_block(node.id, rename)
+        finally:
+            self._cascading.discard(name)
+
+    def _graph_renamed(self, graph: Graph, old: str) -> None:
+        """Blocks follow a renamed graph (so rename, and its undo, keep them working)."""
+        self._ports[graph.name] = self._ports.pop(old, None) or (graph.io_version,
+                                                                 _port_nodes(graph))
+        followers = self.block_uses(old)
+        waiting = self.block_uses(graph.name)  # blocks that named a graph it now is
+        for holder, node in followers:
+            node.params = {**node.params, "graph": graph.name}
+            holder._touch(node.id)
+            holder.node_changed.emit(node.id)
+            holder.changed.emit()
+        for holder, node in waiting:
+            holder._refresh_block(node.id)
 
     def set_training(self, training: Mapping[str, Any]) -> dict[str, Any]:
         old, self.training = self.training, dict(training)
@@ -525,6 +768,14 @@ def _dtype_problem(s: Node, out_port, d: Node, in_port) -> str | None:
         return (f"'{d.name}' input '{in_port.name}' takes {_DTYPE_WORDS[b]}, "
                 f"but '{s.name}' gives {_DTYPE_WORDS[a]}")
     return None
+
+
+def _port_nodes(graph: Graph) -> tuple:
+    """((Input ids, names), (Output ids, names)) of ``graph``, in insertion order."""
+    ins = [(n.id, n.name) for n in graph.nodes if n.type == "Input"]
+    outs = [(n.id, n.name) for n in graph.nodes if n.type == "Output"]
+    return (tuple(i for i, _ in ins), tuple(n for _, n in ins)), \
+        (tuple(i for i, _ in outs), tuple(n for _, n in outs))
 
 
 def iter_nodes(graphs: Iterable[Graph]) -> Iterable[tuple[Graph, Node]]:

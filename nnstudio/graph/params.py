@@ -4,7 +4,9 @@ A parameter knows its kind, default, bounds or choices, and how to turn a raw va
 (from a file, a clipboard or a widget) into a clean Python value — or say exactly why
 it cannot.  Because every value that reaches generated code passes through
 :meth:`Param.coerce`, only ints, floats, bools, tuples of ints and strings from a
-fixed list of choices ever get written into a source file.
+fixed list of choices ever get written into a source file.  The two text kinds —
+``text`` (a graph's name, a file path) and ``names`` (a Block's port names) — are read
+by the document and never written into generated code.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "choice", "ints"]
+ParamKind = Literal["int", "float", "bool", "choice", "ints", "text", "names"]
+MAX_TEXT = 1000  # characters in a "text" value or in one of "names"
 
 
 class ParamError(ValueError):
@@ -29,9 +32,11 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
-    min_len: int = 1  # for "ints"
+    min_len: int = 1  # for "ints" and "names": how many values
     max_len: int = 8
     key: bool = False  # shown on the node's compact parameter line
+    # filled in by the document (a Block's ports), shown but never typed by a person
+    derived: bool = False
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` as this parameter's clean type, or raise :class:`ParamError`."""
@@ -68,7 +73,30 @@ class Param:
                 )
                 raise ParamError(f"{self.name}: expected {want} integers, got {len(value)}")
             return tuple(self._bounded(self._int(v)) for v in value)
+        if self.kind == "text":
+            return self._text(value)
+        if self.kind == "names":
+            if not isinstance(value, (list, tuple)):
+                raise ParamError(f"{self.name}: expected a list of names, got {_show(value)}")
+            if not self.min_len <= len(value) <= self.max_len:
+                raise ParamError(f"{self.name}: expected {self.min_len} to {self.max_len} "
+                                 f"names, got {len(value)}")
+            names = tuple(self._text(v) for v in value)
+            if any(not n.strip() for n in names):
+                raise ParamError(f"{self.name}: a name cannot be empty")
+            if len(set(names)) != len(names):
+                raise ParamError(f"{self.name}: names must differ, got {list(names)!r}"[:200])
+            return names
         raise ParamError(f"{self.name}: unknown parameter kind {self.kind!r}")
+
+    def _text(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ParamError(f"{self.name}: expected text, got {_show(value)}")
+        if len(value) > MAX_TEXT:
+            raise ParamError(f"{self.name}: at most {MAX_TEXT} characters, got {len(value)}")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ParamError(f"{self.name}: one line of text, without control characters")
+        return value
 
     def _int(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -85,7 +113,7 @@ class Param:
         return v
 
     def to_json(self, value: Any) -> Any:
-        return list(value) if self.kind == "ints" else value
+        return list(value) if self.kind in ("ints", "names") else value
 
 
 def _parse_ints(name: str, text: str) -> tuple[int, ...]:
@@ -127,3 +155,12 @@ def Ints(name, default, min=None, max=None, min_len=1, max_len=8, doc="", key=Fa
         name, "ints", tuple(default), doc, min=min, max=max, min_len=min_len, max_len=max_len,
         key=key,
     )
+
+
+def Text(name, default="", doc="", key=False) -> Param:
+    return Param(name, "text", default, doc, key=key)
+
+
+def Names(name, default=(), doc="", max_len=64, derived=False) -> Param:
+    return Param(name, "names", tuple(default), doc, min_len=0, max_len=max_len,
+                 derived=derived)

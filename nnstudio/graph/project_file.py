@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .document import MAX_NAME, NODE_ID, Graph, GraphError, Project
+from .document import BLOCK, MAX_NAME, NODE_ID, Graph, GraphError, Project
 from .params import ParamError
 from .spec import REGISTRY
 
@@ -65,9 +65,13 @@ def dumps_project(project: Project) -> str:
     for key in ("training", "meta"):
         _check_json_plain(data[key], key, _refuse_save)
     try:
-        return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     except (TypeError, ValueError) as e:
         raise ProjectFileError(f"cannot save the project: {e}") from None
+    if not _is_unicode(text):  # an unpaired surrogate cannot be written as UTF-8
+        raise ProjectFileError("cannot save the project: it holds text that is not valid "
+                               "Unicode (an unpaired surrogate)")
+    return text
 
 
 def _refuse_save(where: str, msg: str):
@@ -107,7 +111,15 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` to ``path``; from now on its blocks' source paths are relative
+    to that file's folder (saved to another folder, they are rewritten to name the same
+    files from there)."""
+    from .blocks import rebase_sources
+
+    folder = Path(path).resolve().parent
+    rebase_sources(project, folder)
     atomic_write(path, dumps_project(project).encode("utf-8"))
+    project.folder = folder
 
 
 # ----------------------------------------------------------------------------- reading
@@ -127,10 +139,13 @@ def load_project(path: str | os.PathLike) -> Project:
         raw = path.read_bytes()
     except OSError as e:
         raise ProjectFileError(f"{path}: cannot read it ({e.strerror})") from None
-    return loads_project(raw, label)
+    return loads_project(raw, label, path.resolve().parent)
 
 
-def loads_project(raw: bytes | str, label: str = "project") -> Project:
+def loads_project(raw: bytes | str, label: str = "project",
+                  folder: str | os.PathLike | None = None) -> Project:
+    """Read a project from JSON text; ``folder`` is where its file lies (blocks that reuse
+    another project name it relative to that folder)."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -146,19 +161,21 @@ def loads_project(raw: bytes | str, label: str = "project") -> Project:
         raise ProjectFileError(f"{label}: nested too deeply to be a project file") from None
     except ValueError as e:  # e.g. an integer literal with thousands of digits
         raise ProjectFileError(f"{label}: not valid JSON ({str(e)[:80]})") from None
-    return project_from_dict(data, label)
+    return project_from_dict(data, label, folder)
 
 
-def project_from_dict(data: Any, label: str = "project") -> Project:
+def project_from_dict(data: Any, label: str = "project",
+                      folder: str | os.PathLike | None = None) -> Project:
     try:
-        return _Reader(label).read(data)
+        return _Reader(label, folder).read(data)
     except RecursionError:
         raise ProjectFileError(f"{label}: nested too deeply to be a project file") from None
 
 
 class _Reader:
-    def __init__(self, label: str):
+    def __init__(self, label: str, folder: str | os.PathLike | None = None):
         self.label = label
+        self.folder = Path(folder) if folder is not None else None
 
     def fail(self, where: str, msg: str):
         raise ProjectFileError(f"{self.label}: {where}: {msg}" if where else f"{self.label}: {msg}")
@@ -172,6 +189,8 @@ class _Reader:
         self.want(value, str, where, "text")
         if len(value) > MAX_NAME * 50:
             self.fail(where, "text is too long")
+        if not _is_unicode(value):
+            self.fail(where, _NOT_UNICODE)
         if not allow_empty and not value.strip():
             self.fail(where, "must not be empty")
         return value
@@ -191,6 +210,7 @@ class _Reader:
             version = data["version"]
         project = Project(self.text(data.get("title", "Untitled"), "title"),
                           self.text(data.get("description", ""), "description"))
+        project.folder = self.folder
         graphs = self.want(data.get("graphs"), list, "graphs", "a list of graphs")
         if not graphs:
             self.fail("graphs", "a project needs at least one graph")
@@ -201,11 +221,27 @@ class _Reader:
             if any(other.name == g.name for other in project.graphs):
                 self.fail(f"graphs[{i}].name", f"another graph is already named {g.name!r}")
             project.add_graph(g)
+        self.check_blocks(project)
         for key in ("training", "meta"):
             value = self.want(data.get(key, {}), dict, key, "an object")
             _check_json_plain(value, key, self.fail)
             setattr(project, key, value)
         return project
+
+    def check_blocks(self, project: Project) -> None:
+        """Refuse blocks that contain themselves; bring every block's ports in step with
+        the graph it runs (a file edited by hand may say otherwise)."""
+        for i, g in enumerate(project.graphs):
+            for j, n in enumerate(g.nodes):
+                target = n.params.get("graph") if n.type == BLOCK else None
+                if not target or n.params.get("source"):
+                    continue
+                path = project.block_path(target, g.name)
+                if path is not None:
+                    chain = " → ".join(f"'{name}'" for name in [g.name, *path])
+                    self.fail(f"graphs[{i}].nodes[{j}].params.graph",
+                              f"block '{n.name}' would contain itself ({chain})")
+        project.sync_blocks()
 
     def graph(self, gd: Any, where: str) -> Graph:
         self.want(gd, dict, where, "an object")
@@ -252,7 +288,7 @@ class _Reader:
             try:
                 spec.clean_params({pname: value})
             except ParamError as e:
-                self.fail(f"{where}.params.{str(pname)[:40]}", str(e).split(": ", 1)[-1])
+                self.fail(_key_path(f"{where}.params", pname), str(e).split(": ", 1)[-1])
         pos = nd.get("pos", [0, 0])
         if (not isinstance(pos, list) or len(pos) != 2
                 or not all(_finite_number(v) and abs(v) < 1e7 for v in pos)):
@@ -261,8 +297,11 @@ class _Reader:
         lr_mult = nd.get("lr_mult", 1.0)
         if not _finite_number(lr_mult) or not 0 <= lr_mult <= 100:
             self.fail(f"{where}.lr_mult", "expected a number between 0 and 100")
-        g.add_node(type_name, name, params, tuple(pos), node_id=nid, frozen=frozen,
-                   lr_mult=float(lr_mult))
+        try:
+            g.add_node(type_name, name, params, tuple(pos), node_id=nid, frozen=frozen,
+                       lr_mult=float(lr_mult))
+        except GraphError as e:
+            self.fail(where, str(e))
 
 
 def _finite_number(v) -> bool:
@@ -278,15 +317,38 @@ def _kind(value) -> str:
             int: "a number", float: "a number", type(None): "null"}.get(type(value), "something else")
 
 
+_NOT_UNICODE = "text is not valid Unicode (an unpaired surrogate)"
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text holding a lone surrogate (JSON's "\\ud800"): it cannot be saved."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _key_path(where: str, key: str) -> str:
+    """``where.key`` for a message: one line, and not too long, whatever the key holds."""
+    shown = key if key.isprintable() and _is_unicode(key) else ascii(key)[1:-1]
+    return f"{where}.{shown[:40]}{'…' if len(shown) > 40 else ''}"
+
+
 def _check_json_plain(value, where, fail, depth=0):
-    """Reject NaN/inf and absurd nesting in the free-form sections."""
+    """Reject NaN/inf, text that is not Unicode, and absurd nesting in the free-form
+    sections."""
     if depth > 32:
         fail(where, "nested too deeply")
     if isinstance(value, float) and not math.isfinite(value):
         fail(where, "numbers must be finite")
+    if isinstance(value, str) and not _is_unicode(value):
+        fail(where, _NOT_UNICODE)
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_json_plain(v, f"{where}.{k}", fail, depth + 1)
+            if not _is_unicode(k):
+                fail(_key_path(where, k), _NOT_UNICODE)
+            _check_json_plain(v, _key_path(where, k), fail, depth + 1)
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _check_json_plain(v, f"{where}[{i}]", fail, depth + 1)

@@ -10,6 +10,7 @@ graph: problems come back as :class:`NodeError`s that name the node and the port
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .document import Graph, Node
@@ -76,8 +77,12 @@ class ShapeInference:
     parameters and input shapes are unchanged.
     """
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, input_shapes: Mapping[str, Shape] | None = None):
+        """``input_shapes`` (Input node id -> shape with the batch dimension) replaces
+        those Input nodes' own shapes: how a Block infers the graph it runs with the
+        shapes that reach it."""
         self.graph = graph
+        self._input_shapes = dict(input_shapes or {})
         # node id -> (key, outputs | None, error | None, count)
         self._memo: dict[str, tuple] = {}
         self._result: InferenceResult | None = None
@@ -158,6 +163,7 @@ class ShapeInference:
         spec = node.spec
         in_ports = spec.input_ports(node.params)
         in_shapes: list[Shape] = []
+        in_dtypes: list[str] = []
         in_dtype = "any"
         missing: list[str] = []
         upstream_failed = False
@@ -173,6 +179,7 @@ class ShapeInference:
                 continue
             in_shapes.append(s)
             got = res.dtypes.get((e.src, e.src_port), "any")
+            in_dtypes.append(got)
             if in_dtype == "any":
                 in_dtype = got
             if wrong_dtype is None and "any" not in (got, p.dtype) and got != p.dtype:
@@ -190,43 +197,76 @@ class ShapeInference:
         if wrong_dtype is not None:
             res.errors[nid] = [wrong_dtype]
             return
+        if nid in g._blocks:
+            stale = g.stale_ports(nid)
+            if stale:
+                res.errors[nid] = [_stale_error(g, node, stale)]
+                return
         # the name is part of the key because error messages quote it
-        key = (node.type, node.name, tuple(sorted(node.params.items())), tuple(in_shapes))
+        key = (node.type, node.name, tuple(sorted(node.params.items())), tuple(in_shapes),
+               tuple(in_dtypes))
+        if spec.context_key is not None:
+            key += (spec.context_key(node, g),)
+        override = self._input_shapes.get(nid)
+        if override is not None:
+            key += (override,)
         cached = self._memo.get(nid)
         if cached is not None and cached[0] == key:
             entry = cached
         else:
-            entry = self._infer_node(node, in_shapes, key)
+            entry = self._infer_node(node, in_shapes, key, g, in_dtypes, override)
         memo[nid] = entry
-        _, outs, err, count = entry
+        _, outs, err, count, out_dtypes = entry
         if err is not None:
             res.errors[nid] = [err]
             return
         keys = []
-        for p, s in zip(spec.output_ports(node.params), outs):
+        for i, (p, s) in enumerate(zip(spec.output_ports(node.params), outs)):
             res.shapes[(nid, p.name)] = s
-            res.dtypes[(nid, p.name)] = in_dtype if p.dtype == "any" else p.dtype
+            if out_dtypes is not None and p.dtype == "any":
+                res.dtypes[(nid, p.name)] = out_dtypes[i]
+            else:
+                res.dtypes[(nid, p.name)] = in_dtype if p.dtype == "any" else p.dtype
             keys.append((nid, p.name))
         self._keys[nid] = tuple(keys)
         res.param_counts[nid] = count
 
     @staticmethod
-    def _infer_node(node: Node, in_shapes: list[Shape], key) -> tuple:
+    def _infer_node(node: Node, in_shapes: list[Shape], key, graph: Graph,
+                    in_dtypes: list[str], override: Shape | None = None) -> tuple:
         spec = node.spec
-        ctx = Ctx(node.params, tuple(in_shapes))
+        ctx = Ctx(node.params, tuple(in_shapes), graph=graph, in_dtypes=tuple(in_dtypes))
         try:
-            outs = [tuple(s) for s in spec.infer(ctx)]
+            if override is not None:  # an Input of a graph that a Block runs
+                outs = [tuple(override)]
+            else:
+                outs = [tuple(s) for s in spec.infer(ctx)]
             ctx.out_shapes = outs
             count = int(spec.count(ctx)) if spec.count else 0
         except ShapeError as e:
             port = e.port if e.port else None
             msg = f"{describe(node)} {e}"
-            return key, None, NodeError(node.id, port, msg), 0
+            return key, None, NodeError(node.id, port, msg), 0, None
+        except RecursionError:
+            msg = f"{describe(node)} nests blocks too deeply"
+            return key, None, NodeError(node.id, None, msg), 0, None
         except Exception as e:  # noqa: BLE001
             # a shape rule that trips over odd input still names the node, never crashes
             msg = f"{describe(node)} cannot take inputs {', '.join(map(fmt_shape, in_shapes))}: {e}"
-            return key, None, NodeError(node.id, None, msg), 0
-        return key, outs, None, count
+            return key, None, NodeError(node.id, None, msg), 0, None
+        out_dtypes = tuple(ctx.out_dtypes) if ctx.out_dtypes is not None else None
+        return key, outs, None, count, out_dtypes
+
+
+def _stale_error(graph: Graph, node: Node, stale) -> NodeError:
+    side, edge = stale[0]
+    if side == "in":
+        what = f"input '{edge.dst_port}' (wired from '{graph.node(edge.src).name}')"
+    else:
+        what = f"output '{edge.src_port}' (wired to '{graph.node(edge.dst).name}')"
+    port = edge.dst_port if side == "in" else None
+    return NodeError(node.id, port, f"{describe(node)} has a wire on {what}, a port its "
+                                    "graph no longer has: remove that wire")
 
 
 def infer_shapes(graph: Graph) -> InferenceResult:

@@ -9,7 +9,7 @@ family file and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,13 +28,24 @@ class PortSpec:
 
 @dataclass
 class Ctx:
-    """What a shape rule or code rule is given: parameters, input shapes, variable names."""
+    """What a shape rule or code rule is given: parameters, input shapes, variable names.
+
+    Most rules read only their parameters and input shapes.  A rule that looks beyond
+    its node (a Block runs another graph of the project) also gets the graph that holds
+    the node, the dtypes arriving on its inputs, and — while code is generated — the
+    table of nested classes (``classes``).  Such a rule may say what each output
+    carries by setting ``out_dtypes``.
+    """
 
     params: Mapping[str, Any]
     in_shapes: Sequence[Shape] = ()
     in_vars: Sequence[str] = ()
     attr: str = ""  # "self.<identifier>" of the node's submodule
     out_shapes: Sequence[Shape] = ()
+    graph: Any = None  # the Graph that holds the node
+    in_dtypes: Sequence[str] = ()  # "float" | "long" | "any" per input port
+    out_dtypes: Sequence[str] | None = None  # set by a rule that knows them
+    classes: Any = None  # codegen's table of nested module classes
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
@@ -73,6 +84,14 @@ class LayerSpec:
     inputs_fn: Callable[[Mapping[str, Any]], tuple[PortSpec, ...]] | None = None
     outputs_fn: Callable[[Mapping[str, Any]], tuple[PortSpec, ...]] | None = None
     torch_imports: tuple[str, ...] = field(default=())
+    # ``derive(params, graph) -> params``: fill in parameters the document keeps in step
+    # with the project (a Block's port names from the graph it runs); ``graph`` holds
+    # the node and may not belong to a project yet
+    derive: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    # ``context_key(node, graph) -> hashable``: what besides its parameters and input
+    # shapes the shape rule reads (a Block: the state of the graph it runs), so that
+    # incremental inference knows when to run it again
+    context_key: Callable[[Any, Any], Hashable] | None = None
 
     def input_ports(self, params: Mapping[str, Any]) -> tuple[PortSpec, ...]:
         return self.inputs_fn(params) if self.inputs_fn else self.inputs

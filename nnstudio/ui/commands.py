@@ -10,7 +10,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from ..graph.document import Edge, Graph, GraphError
+from ..graph.document import Edge, Graph, GraphError, Project
+from ..graph.spec import REGISTRY
 
 
 class Command(QUndoCommand):
@@ -167,6 +168,8 @@ class RemoveNodesCommand(Command):
             for e in self.graph.in_edges(nid) + self.graph.out_edges(nid):
                 edges[e] = None
         self.edges = list(edges)
+        self.order = [n.id for n in self.graph.nodes]
+        self.wire_order = [(e.dst, e.dst_port) for e in self.graph.edges]
         for nid in self.ids:
             self.graph.remove_node(nid)
 
@@ -175,6 +178,8 @@ class RemoveNodesCommand(Command):
             _restore_node(self.graph, rec)
         for e in self.edges:
             self.graph.connect(e.src, e.src_port, e.dst, e.dst_port)
+        # back in their places: the order decides ties in the code and the Inputs' order
+        self.graph.reorder(self.order, self.wire_order)
 
 
 class MoveNodesCommand(Command):
@@ -284,6 +289,44 @@ class SetTrainingFlagsCommand(Command):
         self.graph.set_training_flags(self.node_id, *self.old)
 
 
+class AddGraphCommand(Command):
+    """Add a graph (built from a ``Graph.to_dict``-shaped dict) to the project."""
+
+    def __init__(self, project: Project, data: dict, index: int | None = None):
+        super().__init__()
+        self.project = project
+        self.graph = Graph.from_dict(data, project.graphs[0].registry if project.graphs
+                                     else REGISTRY)
+        self.index = index
+        self.setText(f"Add graph {self.graph.name}")
+
+    def apply(self):
+        self.project.add_graph(self.graph, index=self.index)
+
+    def revert(self):
+        self.project.remove_graph(self.graph.name)
+
+
+class RenameGraphCommand(Command):
+    """Rename a graph; the blocks that run it follow (see ``Graph.rename``)."""
+
+    def __init__(self, graph: Graph, name: str):
+        super().__init__()
+        self.graph, self.new, self.old = graph, name, graph.name
+        self.setText(f"Rename graph {self.old} to {name}")
+
+    def apply(self):
+        self.graph.rename(self.new)
+
+    def revert(self):
+        self.graph.rename(self.old)
+
+    def graphs(self) -> list[Graph]:
+        project = self.graph.project
+        users = [g for g, _ in project.block_uses(self.old)] if project is not None else []
+        return [self.graph, *users]
+
+
 class PasteCommand(Command):
     """Add the nodes and inner wires of a copied fragment (``Graph.to_dict`` shape)."""
 
@@ -314,6 +357,7 @@ class PasteCommand(Command):
         self.edges = [Edge(remap[e["src"]], e["src_port"], remap[e["dst"]], e["dst_port"])
                       for e in data.get("edges", []) if e["src"] in remap and e["dst"] in remap]
         self.node_ids = [r["id"] for r in self.records]
+        self.remap = remap  # the fragment's ids -> the new nodes' ids
         self.setText(f"Paste {len(self.records)} node{'s' * (len(self.records) != 1)}")
 
     def apply(self):
@@ -336,13 +380,13 @@ class PasteCommand(Command):
             self.graph.remove_node(nid)
 
 
-def insert_on_wire(graph: Graph, type_name: str, pos, edge: Edge) -> Macro:
+def insert_on_wire(graph: Graph, type_name: str, pos, edge: Edge, params=None) -> Macro:
     """One undoable step: cut ``edge`` and put a new ``type_name`` node in between."""
-    add = AddNodeCommand(graph, type_name, pos)
+    add = AddNodeCommand(graph, type_name, pos, params)
     spec = graph.registry.get(type_name)
-    params = add.rec["params"] or spec.defaults()
-    in_port = spec.input_ports(params)[0].name
-    out_port = spec.output_ports(params)[0].name
+    full = graph.full_params(type_name, params)
+    in_port = spec.input_ports(full)[0].name
+    out_port = spec.output_ports(full)[0].name
     return Macro(f"Insert {type_name}", [
         add,
         DisconnectCommand(graph, edge),
@@ -361,3 +405,41 @@ def selection_fragment(graph: Graph, node_ids) -> dict:
         "nodes": [n for n in full["nodes"] if n["id"] in ids],
         "edges": [e for e in full["edges"] if e["src"] in ids and e["dst"] in ids],
     }
+
+
+def collapse_into_block(project: Project, graph: Graph, node_ids, result,
+                        name: str | None = None) -> Macro:
+    """One undoable step: the selected nodes become a new graph of the project, and a
+    Block running it takes their place, wired as they were (see graph.collapse)."""
+    from ..graph.collapse import plan_collapse, unique_graph_name
+
+    name = name or unique_graph_name(project)
+    plan = plan_collapse(graph, node_ids, result, name)
+    add_graph = AddGraphCommand(project, plan.graph)
+    block = AddNodeCommand(graph, "Block", plan.block_pos, {"graph": name}, plan.block_name)
+    commands: list[Command] = [add_graph, RemoveNodesCommand(graph, plan.removed), block]
+    commands += [ConnectCommand(graph, src, port, block.node_id, dst_port)
+                 for src, port, dst_port in plan.wires_in]
+    commands += [ConnectCommand(graph, block.node_id, src_port, dst, dst_port)
+                 for src_port, dst, dst_port in plan.wires_out]
+    n = len(plan.removed)
+    return Macro(f"Collapse {n} node{'s' * (n != 1)} into block {name}", commands)
+
+
+def expand_block(graph: Graph, block_id: str) -> Macro:
+    """One undoable step: a Block node replaced by the layers of the graph it runs, wired
+    as the block was (the graph itself stays in the project)."""
+    from ..graph.collapse import plan_expand
+
+    plan = plan_expand(graph, block_id)
+    name = graph.node(block_id).name
+    remove = RemoveNodesCommand(graph, [block_id])
+    paste = PasteCommand(graph, plan.fragment, plan.offset)
+    commands: list[Command] = [remove, paste]
+    for src, src_port, dst, dst_port, inner in plan.wires:
+        if inner in ("src", "both"):
+            src = paste.remap[src]
+        if inner in ("dst", "both"):
+            dst = paste.remap[dst]
+        commands.append(ConnectCommand(graph, src, src_port, dst, dst_port))
+    return Macro(f"Expand block {name}", commands)

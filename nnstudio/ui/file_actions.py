@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from ..graph.document import Graph, Project
 from ..graph.project_file import SUFFIX, ProjectFileError, load_project, save_project
 from ..graph.templates import TemplateError, list_templates, load_template
+from .progress import OperationCancelled, run_with_progress
 from .session import ProjectSession
 
 FILE_FILTER = f"nnstudio projects (*{SUFFIX});;All files (*)"
@@ -145,7 +146,14 @@ class FileController(QObject):
         if ask and not self.confirm_discard():
             return False
         try:
-            project = load_project(path)
+            # a big file takes seconds to read and check: show progress, allow Cancel
+            project = run_with_progress(self.window, "Opening project",
+                                        lambda _progress: load_project(path),
+                                        label=f"Reading {Path(path).name}…",
+                                        abandon_on_cancel=True)
+        except OperationCancelled:
+            self.message.emit(f"Opening {Path(path).name} cancelled")
+            return False
         except ProjectFileError as e:
             self._error("Cannot open the project", str(e))
             if not Path(path).exists():

@@ -271,6 +271,10 @@ class Inspector(QWidget):
                 self.name_edit.setText(node.name)
             _set_error(self.name_error, None)
         for name, editor in self._editors.items():
+            if node.type == "Block" and name == "graph" and hasattr(editor, "set_choices"):
+                project = self.graph.project
+                editor.set_choices([g.name for g in project.graphs if g is not self.graph]
+                                   if project is not None else [])
             editor.set_value(node.params[name])
             _set_error(self._param_errors[name], None)
         with QSignalBlocker(self.frozen_check):

@@ -25,12 +25,14 @@ from ..graph.project_file import SUFFIX
 from .appearance import apply_theme
 from .canvas_tabs import CanvasTabs
 from .code_view import CodeView
+from .fairness_view import install_fairness_view
 from .file_actions import FileController, RecentFiles
 from .inspector import Inspector
 from .palette import LayerPalette
 from .session import ProjectSession
 from .start_page import StartPage
 from .theme import THEMES, theme
+from .training import install_training
 from .window_menus import build_menus, fill_recent_menu
 
 PALETTE_WIDTH, INSPECTOR_WIDTH, BOTTOM_SHARE = 220, 300, 0.30
@@ -70,6 +72,8 @@ class MainWindow(QMainWindow):
         self.menu_actions: dict[str, QAction] = build_menus(self)
         self._build_status_bar()
         self._wire()
+        self.training = install_training(self)  # Training tab, Train menu and toolbar
+        install_fairness_view(self)  # Fairness tab: per-group metrics of each finished run
         self.setAcceptDrops(True)
         self._restore_settings()
         self._update_title()
@@ -246,6 +250,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard():
             event.ignore()
             return
+        self.training.shutdown()  # stop a run and join its thread (bounded wait)
         self.save_settings()
         self.canvases.close_all()
         event.accept()

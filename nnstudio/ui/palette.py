@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..graph.spec import REGISTRY, LayerSpec, Registry
 from .canvas import LAYER_MIME
+from .canvas.clipboard import block_key, parse_layer_key
 from .swatches import category_icon, category_sort_key
 from .theme import THEMES
 
@@ -112,6 +113,9 @@ class LayerPalette(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.doc)
 
+        self._session = None
+        self._project = None
+        self._block_names: tuple[str, ...] = ()
         self._build()
         self.search.textChanged.connect(self.set_filter)
         self.search.move_down.connect(self._focus_first)
@@ -139,6 +143,59 @@ class LayerPalette(QWidget):
                 top.addChild(self._item(spec))
             top.setExpanded(True)
 
+    # ----------------------------------------------------------------- blocks
+    def attach_session(self, session) -> None:
+        """List the project's graphs under "Block" (a block running each), following the
+        session's project as graphs come, go and are renamed."""
+        self._session = session
+        session.project_replaced.connect(self._on_project)
+        session.current_graph_changed.connect(self._refresh_blocks)
+        session.inferred.connect(self._refresh_blocks)  # after a rename, say
+        self._on_project()
+
+    def _on_project(self) -> None:
+        if self._project is not None:
+            self._project.graph_added.disconnect(self._refresh_blocks)
+            self._project.graph_removed.disconnect(self._refresh_blocks)
+        self._project = self._session.project
+        self._project.graph_added.connect(self._refresh_blocks)
+        self._project.graph_removed.connect(self._refresh_blocks)
+        self._refresh_blocks()
+
+    def _refresh_blocks(self, *_args) -> None:
+        if self._session is None:
+            return
+        try:
+            current = self._session.current_graph
+        except RuntimeError:
+            current = None
+        names = tuple(g.name for g in self._session.project.graphs if g is not current)
+        if names == self._block_names:
+            return
+        self._block_names = names
+        top = self._category_item("Block")
+        if top is None:
+            return
+        for j in reversed(range(top.childCount())):
+            if top.child(j).data(0, TYPE_ROLE) != "Block":
+                top.removeChild(top.child(j))
+        for name in names:
+            item = QTreeWidgetItem([name])
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                          | Qt.ItemFlag.ItemIsDragEnabled)
+            item.setData(0, TYPE_ROLE, block_key(name))
+            item.setData(0, SEARCH_ROLE, f"{name} block graph".lower())
+            item.setToolTip(0, f"A block that runs the graph '{name}' of this project")
+            item.setIcon(0, category_icon("Block"))
+            top.addChild(item)
+        self.set_filter(self.search.text())
+
+    def _category_item(self, category: str) -> QTreeWidgetItem | None:
+        for i in range(self.tree.topLevelItemCount()):
+            if self.tree.topLevelItem(i).text(0) == category:
+                return self.tree.topLevelItem(i)
+        return None
+
     @staticmethod
     def _item(spec: LayerSpec) -> QTreeWidgetItem:
         item = QTreeWidgetItem([spec.type])
@@ -156,7 +213,8 @@ class LayerPalette(QWidget):
             top.setIcon(0, category_icon(top.text(0)))
             for j in range(top.childCount()):
                 child = top.child(j)
-                child.setIcon(0, category_icon(self.registry.get(child.data(0, TYPE_ROLE)).category))
+                type_name = parse_layer_key(child.data(0, TYPE_ROLE))[0]
+                child.setIcon(0, category_icon(self.registry.get(type_name).category))
 
     # ----------------------------------------------------------------- queries
     def visible_types(self) -> list[str]:
@@ -226,10 +284,16 @@ class LayerPalette(QWidget):
             self.layer_activated.emit(item.data(0, TYPE_ROLE))
 
     def _show_doc(self, item: QTreeWidgetItem | None, *_args) -> None:
-        type_name = item.data(0, TYPE_ROLE) if item is not None else None
-        if type_name:
+        key = item.data(0, TYPE_ROLE) if item is not None else None
+        if key:
+            type_name, params = parse_layer_key(key)
             spec = self.registry.get(type_name)
-            self.doc.setText(f"<b>{spec.type}</b> — {_html(spec.doc)}")
+            if params:
+                self.doc.setText(f"<b>Block</b> — runs the graph "
+                                 f"<b>{_html(params['graph'])}</b> of this project as one "
+                                 "layer")
+            else:
+                self.doc.setText(f"<b>{spec.type}</b> — {_html(spec.doc)}")
             self.doc.show()
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QWidget,
@@ -200,12 +201,72 @@ class IntsEditor(ParamEditor):
         return self.line.text()
 
 
+class TextEditor(ParamEditor):
+    """One line of text (a Block's graph or source file), typed or picked from the
+    choices the inspector offers (:meth:`set_choices`: the project's graphs)."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.combo = QComboBox(self)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.lineEdit().editingFinished.connect(self._finished)
+        self.combo.activated.connect(lambda _i: self._finished())
+        self._layout.addWidget(self.combo)
+
+    def _finished(self) -> None:
+        self.committed.emit(self.combo.currentText())
+
+    def set_choices(self, choices: list[str]) -> None:
+        text = self.combo.currentText()
+        with QSignalBlocker(self.combo):
+            self.combo.clear()
+            self.combo.addItems(choices)
+            self.combo.setCurrentText(text)
+
+    @property
+    def field(self) -> QComboBox:
+        return self.combo
+
+    def set_value(self, value) -> None:
+        with QSignalBlocker(self.combo):
+            self.combo.setCurrentText(str(value))
+
+    def value(self) -> str:
+        return self.combo.currentText()
+
+
+class NamesEditor(ParamEditor):
+    """Names the document keeps (a Block's ports): shown, not edited."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.label = QLabel(self)
+        self.label.setProperty("role", "muted")
+        self.label.setWordWrap(True)
+        self._layout.addWidget(self.label, 1)
+        self._value: tuple = ()
+
+    @property
+    def field(self) -> QLabel:
+        return self.label
+
+    def set_value(self, value) -> None:
+        self._value = tuple(value)
+        self.label.setText(", ".join(self._value) or "—")
+
+    def value(self) -> tuple:
+        return self._value
+
+
 EDITORS: dict[str, type[ParamEditor]] = {
     "int": IntEditor,
     "float": FloatEditor,
     "bool": BoolEditor,
     "choice": ChoiceEditor,
     "ints": IntsEditor,
+    "text": TextEditor,
+    "names": NamesEditor,
 }
 
 

@@ -72,6 +72,9 @@ class ProjectSession(QObject):
             self.current_graph_changed.emit(self._current)
 
     def _watch(self, graph: Graph) -> None:
+        if id(graph) in self._watchers:  # a graph put back by undo is watched already
+            return
+
         def on_changed(graph=graph):
             self.inferred.emit(graph, self.inference(graph))
 

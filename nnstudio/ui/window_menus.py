@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 from .appearance import apply_theme
 from .theme import THEMES
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 Key = QKeySequence.StandardKey
-CANVAS_KEYS = ("cut", "copy", "paste", "duplicate", "delete", "select_all")
+CANVAS_KEYS = ("cut", "copy", "paste", "duplicate", "delete", "select_all",
+               "collapse_block", "expand_block")
 
 
 def build_menus(w: MainWindow) -> dict[str, QAction]:
@@ -69,6 +70,12 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     m.addAction(act("save_as", "Save &As…", files.save_as, Key.SaveAs))
     m.addAction(act("export_python", "&Export Python…", w.code_view.export, "Ctrl+E",
                     "Write the generated PyTorch code to a .py file"))
+    # interop (nnstudio.ui.import_dialog / export_dialog); imported when first used
+    m.addAction(act("export_as", "Export &As…", lambda: _interop(w, "export"), "Ctrl+Shift+E",
+                    "TorchScript, ONNX, a training script or a reproducibility bundle"))
+    m.addAction(act("import_pytorch", "&Import from PyTorch…", lambda: _interop(w, "import"),
+                    "Ctrl+Shift+I", "Build a graph from an nn.Module in a Python file "
+                    "(runs that file's code)"))
     m.addSeparator()
     m.addAction(act("quit", "&Quit", w.close, Key.Quit))
 
@@ -90,6 +97,13 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     m.addAction(act("delete", "&Delete", on_canvas("delete_selection"), Key.Delete))
     m.addSeparator()
     m.addAction(act("select_all", "Select &All", on_canvas("select_all"), Key.SelectAll))
+    m.addSeparator()
+    m.addAction(act("collapse_block", "Collapse into &Block", on_canvas("collapse_selection"),
+                    "Ctrl+G", "Put the selected layers into a new graph, used as one block"))
+    m.addAction(act("expand_block", "E&xpand Block", on_canvas("expand_selected_block"),
+                    "Ctrl+Shift+G", "Replace the selected block by the layers of its graph"))
+    m.addAction(act("rename_graph", "Rena&me Graph…", lambda: rename_graph_dialog(w),
+                    tip="Rename the graph in front (blocks that use it follow)"))
 
     m = bar.addMenu("&View")
     m.addAction(act("frame_all", "Frame &All", on_canvas("frame_all"), "Home"))
@@ -133,7 +147,30 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
             w.addAction(a)  # shortcuts work while the menu bar is hidden or a dock floats
     w.recent.changed.connect(w.fill_recent_menu)
     fill_recent_menu(w)
+    # the palette's Block category lists the project's graphs
+    w.layer_palette.attach_session(w.session)
     return actions
+
+
+def rename_graph_dialog(w: MainWindow) -> None:
+    canvas = w.canvas
+    if canvas is None:
+        return
+    name, ok = QInputDialog.getText(w, "Rename Graph", "New name of the graph:",
+                                    text=canvas.graph.name)
+    if ok:
+        canvas.rename_graph(name)
+
+
+def _interop(w: MainWindow, which: str) -> None:
+    if which == "import":
+        from .import_dialog import open_import_dialog
+
+        open_import_dialog(w)
+    else:
+        from .export_dialog import open_export_dialog
+
+        open_export_dialog(w)
 
 
 def fill_recent_menu(w: MainWindow) -> None:

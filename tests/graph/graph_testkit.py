@@ -7,7 +7,11 @@ tensors of the inferred input shapes.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,7 +26,9 @@ from nnstudio.graph import (
     generate,
     infer_shapes,
 )
-from nnstudio.graph.document import Node
+from nnstudio.graph.document import Node, Project
+from nnstudio.graph.project_file import save_project
+from nnstudio.graph.weights import save_weights, weights_path
 
 
 def concrete(shape: Sequence, batch: int) -> tuple[int, ...]:
@@ -39,6 +45,8 @@ def single_layer_graph(layer_type: str, in_shapes: Sequence[Sequence[int]],
     the graph is Input → Output with ``in_shapes[0]`` as its shape.
     """
     g = Graph("Probe")
+    if layer_type == "Block":  # a block runs a graph of its project: give it some
+        block_library().add_graph(g)
     if layer_type == "Input":
         node = g.add_node("Input", name, {"shape": tuple(in_shapes[0]), "dtype": dtype})
         out = g.add_node("Output")
@@ -59,6 +67,65 @@ def single_layer_graph(layer_type: str, in_shapes: Sequence[Sequence[int]],
         out = g.add_node("Output")
         g.connect(node.id, port.name, out.id, "in")
     return g, node
+
+
+def _library_graphs() -> list[Graph]:
+    """The graphs the Block cases run: a conv stage, a graph with two inputs and two
+    outputs (one straight from an Input), and a graph that holds a block itself."""
+    stage = chain([("Conv2d", {"out_channels": 4, "padding": 1}), ("ReLU", {}),
+                   ("MaxPool2d", {})], shape=(3, 8, 8), name="Stage")
+    two = Graph("Two Heads")
+    a = two.add_node("Input", "a", {"shape": (6,)})
+    b = two.add_node("Input", "b", {"shape": (6,)})
+    add = two.add_node("Add", "add")
+    fc = two.add_node("Linear", "fc", {"out_features": 3})
+    out_sum = two.add_node("Output", "sum")
+    out_first = two.add_node("Output", "first")
+    two.connect(a.id, "out", add.id, "in1")
+    two.connect(b.id, "out", add.id, "in2")
+    two.connect(add.id, "out", fc.id, "in")
+    two.connect(fc.id, "out", out_sum.id, "in")
+    two.connect(a.id, "out", out_first.id, "in")
+    outer = Graph("Outer")
+    x = outer.add_node("Input", "x", {"shape": (3, 8, 8)})
+    inner = outer.add_node("Block", "stage", {"graph": "Stage", "inputs": ("x",),
+                                              "outputs": ("output",)})
+    flat = outer.add_node("Flatten", "flat")
+    y = outer.add_node("Output", "y")
+    outer.connect(x.id, "out", inner.id, "x")
+    outer.connect(inner.id, "output", flat.id, "in")
+    outer.connect(flat.id, "out", y.id, "in")
+    return [stage, two, outer]
+
+
+_LIBRARY_DIR: list[Path] = []
+
+
+def library_folder() -> Path:
+    """A folder holding ``library.nnstudio`` (graph "Encoder": 7 → 5 features) and its
+    trained weights ``library.Encoder.pt``, for the Block case with a ``source``."""
+    if not _LIBRARY_DIR:
+        folder = Path(tempfile.mkdtemp(prefix="nnstudio-blocks-"))
+        atexit.register(shutil.rmtree, folder, True)
+        lib = Project("library")
+        enc = lib.add_graph(chain([("Linear", {"out_features": 5}), ("Tanh", {})],
+                                  shape=(7,), name="Encoder"))
+        enc.rename_node(enc.nodes[-1].id, "code")
+        save_project(lib, folder / "library.nnstudio")
+        torch.manual_seed(1)
+        save_weights(weights_path(folder / "library.nnstudio", enc),
+                     compile_graph(enc).state_dict())
+        _LIBRARY_DIR.append(folder)
+    return _LIBRARY_DIR[0]
+
+
+def block_library() -> Project:
+    """A fresh project with the library graphs, kept in :func:`library_folder`."""
+    project = Project("blocks")
+    project.folder = library_folder()
+    for g in _library_graphs():
+        project.add_graph(g)
+    return project
 
 
 def chain(steps: Sequence[tuple[str, dict[str, Any]]], shape: Sequence[int] = (8,),
@@ -259,4 +326,16 @@ LAYER_CASES: dict[str, list[tuple]] = {
                ([(2, 3, 4), (2, 3, 1)], {"dim": 3}),
                ([(6,)] * 8, {"inputs": 8, "dim": 1})],
     "Reparameterize": [([(4,), (4,)], {}), ([(2, 3), (2, 3)], {})],
+    # the graphs they run are made by block_library(); ports are derived from them
+    "Block": [([(3, 8, 8)], {"graph": "Stage", "inputs": ("x",), "outputs": ("output",)}),
+              ([(5, 6, 7)], {"graph": "Stage", "inputs": ("x",), "outputs": ("output",)}),
+              ([(6,), (6,)], {"graph": "Two Heads", "inputs": ("a", "b"),
+                              "outputs": ("sum", "first")}),
+              ([(3, 8, 8)], {"graph": "Outer", "inputs": ("x",), "outputs": ("y",)}),
+              ([(7,)], {"graph": "Encoder", "source": "library.nnstudio",
+                        "inputs": ("x",), "outputs": ("code",)})],
+    "Mean": [([(3, 4, 5)], {}), ([(3, 4, 5)], {"dims": (2, -1)}),
+             ([(3, 4)], {"dims": (1,), "keepdim": True})],
+    "Select": [([(5, 4)], {}), ([(5, 4)], {"index": 0}), ([(2, 3, 4)], {"dim": -1, "index": 2}),
+               ([(2, 3, 4, 5)], {"dim": 4, "index": -2}), ([(2, 3, 4)], {"dim": 3})],
 }

@@ -81,6 +81,8 @@ def test_lstm_parameter_count_matches_the_formula():
 # compiled layer runs and produces exactly the inferred shape and parameter count.
 
 def _param_values(p):
+    if p.kind in ("text", "names"):  # a Block's graph and ports: see test_blocks.py
+        return st.just(p.default)
     if p.kind == "bool":
         return st.booleans()
     if p.kind == "choice":

@@ -157,8 +157,6 @@ def test_delete_removes_nodes_with_their_wires_and_undo_restores_both(
     assert set(canvas.scene_model.nodes) == set(ids)
 
 
-@pytest.mark.xfail(strict=True, reason="Graph.add_node appends, so undoing a delete puts "
-                   "the node last; node order decides to_dict() and codegen tie-breaks")
 def test_undo_of_a_delete_restores_the_node_order_too(session, canvas, build_chain):
     g = session.current_graph
     ids = build_chain(g, [("Input", "x", {"shape": (4,)}), ("Linear", "fc", {}),

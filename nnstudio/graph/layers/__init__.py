@@ -3,6 +3,7 @@
 from . import (  # noqa: F401  (imported for their registrations)
     activations,
     attention,
+    block,
     conv,
     embedding,
     io,
@@ -12,6 +13,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     pooling,
     probabilistic,
     recurrent,
+    reduce,
     regularization,
     reshape,
 )

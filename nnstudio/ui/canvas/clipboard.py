@@ -11,7 +11,20 @@ from PySide6.QtCore import QMimeData
 
 from ...graph.spec import Registry
 
-LAYER_MIME = "application/x-nnstudio-layer"  # a palette drag: the layer type name, utf-8
+LAYER_MIME = "application/x-nnstudio-layer"  # a palette drag: a layer key (below), utf-8
+BLOCK_PREFIX = "Block:"
+
+
+def block_key(graph_name: str) -> str:
+    """The layer key of "a Block that runs graph ``graph_name``" (palette, quick add)."""
+    return BLOCK_PREFIX + graph_name
+
+
+def parse_layer_key(key: str) -> tuple[str, dict]:
+    """A layer key — a type name, or ``Block:<graph name>`` — as (type name, params)."""
+    if key.startswith(BLOCK_PREFIX):
+        return "Block", {"graph": key[len(BLOCK_PREFIX):]}
+    return key, {}
 FRAGMENT_MIME = "application/x-nnstudio-fragment"  # copied nodes: selection_fragment() JSON
 
 MAX_FRAGMENT_NODES = 5000

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QCursor, QGuiApplication
 
+from ...graph.document import GraphError
 from ...graph.layout import layered_layout
 from ..commands import (
     AddNodeCommand,
@@ -17,10 +18,13 @@ from ..commands import (
     MoveNodesCommand,
     PasteCommand,
     RemoveNodesCommand,
+    RenameGraphCommand,
+    collapse_into_block,
+    expand_block,
     insert_on_wire,
     selection_fragment,
 )
-from .clipboard import fragment_mime, read_fragment
+from .clipboard import fragment_mime, parse_layer_key, read_fragment
 from .geometry import LAYOUT_COLUMN, node_geometry, snap
 
 PASTE_STEP = 40.0
@@ -30,26 +34,33 @@ class CanvasEdits:
     """Adding, deleting, clipboard and layout — the canvas's public edit methods."""
     def add_node_at(self, type_name: str, scene_pos: QPointF) -> str | None:
         """Add a ``type_name`` node centred on ``scene_pos`` — inserted into the wire
-        there, if any — as one undo step; returns its id (None if refused)."""
+        there, if any — as one undo step; returns its id (None if refused).
+
+        ``type_name`` may also be ``Block:<graph name>``: a block running that graph."""
         registry = self.graph.registry
+        type_name, params = parse_layer_key(type_name)
         if type_name not in registry:
             self.session.message.emit(f"unknown layer type {type_name!r}")
             return None
         spec = registry.get(type_name)
-        defaults = spec.defaults()
+        try:
+            defaults = self.graph.full_params(type_name, params)
+        except GraphError as e:
+            self.session.message.emit(str(e))
+            return None
         geom = node_geometry(spec, defaults)
         x, y = scene_pos.x() - geom.width / 2, scene_pos.y() - geom.height / 2
         if self.snap_to_grid:
             x, y = snap(x), snap(y)
         wire = self.scene_model.wire_at(scene_pos)
         if wire is not None and spec.input_ports(defaults) and spec.output_ports(defaults):
-            macro = insert_on_wire(self.graph, type_name, (x, y), wire.edge)
+            macro = insert_on_wire(self.graph, type_name, (x, y), wire.edge, params)
             if self.session.push(macro):
                 node_id = macro.commands[0].node_id
                 self.select_ids([node_id])
                 return node_id
             # a refused insertion (say, a wrong dtype) still adds the layer, unwired
-        command = AddNodeCommand(self.graph, type_name, (x, y))
+        command = AddNodeCommand(self.graph, type_name, (x, y), params)
         if not self.session.push(command):
             return None
         self.select_ids([command.node_id])
@@ -140,6 +151,61 @@ class CanvasEdits:
         if vp.isVisible() and vp.rect().contains(local) and self.underMouse():
             return self.mapToScene(local)
         return None
+
+    # ------------------------------------------------------------ blocks
+    def collapse_selection(self, name: str | None = None) -> str | None:
+        """Put the selected layers into a new graph and a Block running it in their
+        place, as one undo step (Edit ▸ Collapse into Block); returns the block's id."""
+        try:
+            macro = collapse_into_block(self.session.project, self.graph, self.selected_ids(),
+                                        self.session.inference(self.graph), name)
+        except GraphError as e:
+            self.session.message.emit(f"Cannot collapse into a block: {e}")
+            return None
+        if not self.session.push(macro):
+            return None
+        block_id = macro.commands[2].node_id
+        self.select_ids([block_id])
+        self.session.message.emit(f"{macro.text()}: its graph has its own tab")
+        return block_id
+
+    def expand_selected_block(self) -> list[str] | None:
+        """Replace the one selected Block by the layers of its graph, as one undo step
+        (Edit ▸ Expand Block); returns the new nodes' ids."""
+        ids = self.selected_ids()
+        blocks = [nid for nid in ids if self.graph.node(nid).type == "Block"]
+        if len(ids) != 1 or not blocks:
+            self.session.message.emit("Select one block to expand")
+            return None
+        try:
+            macro = expand_block(self.graph, blocks[0])
+        except GraphError as e:
+            self.session.message.emit(f"Cannot expand: {e}")
+            return None
+        if not self.session.push(macro):
+            return None
+        new_ids = macro.commands[1].node_ids
+        self.select_ids(new_ids)
+        return new_ids
+
+    def open_block_graph(self, node_id: str) -> bool:
+        """Show the tab of the graph Block ``node_id`` runs (double-click on a block)."""
+        node = self.graph.node(node_id)
+        project = self.graph.project
+        if node.type != "Block" or node.params.get("source") or project is None:
+            return False
+        for g in project.graphs:
+            if g.name == node.params.get("graph"):
+                self.session.set_current_graph(g)
+                return True
+        return False
+
+    def rename_graph(self, name: str) -> bool:
+        """Rename this canvas's graph (its tab); the blocks that run it follow."""
+        name = name.strip()
+        if not name or name == self.graph.name:
+            return False
+        return self.session.push(RenameGraphCommand(self.graph, name))
 
     def auto_layout(self) -> None:
         """Arrange the nodes in columns by depth, as one undo step ("Auto-layout")."""

@@ -105,9 +105,11 @@ _SHORT = {
     "scale_factor": "×{}",
     "output_size": "out {}",
     "dtype": "{}",
+    "graph": "runs {}",
+    "source": "from {}",
 }
 # Not marked ``key`` but worth a glance when they differ from the default.
-_WHEN_CHANGED = ("stride", "padding", "dilation", "dtype")
+_WHEN_CHANGED = ("stride", "padding", "dilation", "dtype", "source")
 
 
 def _value(v: Any) -> str:

@@ -7,12 +7,15 @@ layer where the popup was opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from ...graph.spec import LayerSpec, Registry
 from ..theme import theme
+from .clipboard import block_key
 
 MAX_RESULTS = 40
 
@@ -71,9 +74,12 @@ class QuickAddPopup(QFrame):
 
     chosen = Signal(str)
 
-    def __init__(self, registry: Registry, parent=None):
+    def __init__(self, registry: Registry, parent=None,
+                 block_graphs: Callable[[], list[str]] | None = None):
         super().__init__(parent)
         self.registry = registry
+        # the project's graphs a block may run: offered as "Block: <graph>"
+        self.block_graphs = block_graphs or (list)
         self.setObjectName("QuickAdd")
         self.setFrameShape(QFrame.StyledPanel)
         self.setAutoFillBackground(True)
@@ -111,13 +117,29 @@ class QuickAddPopup(QFrame):
 
     def _refill(self, text: str) -> None:
         self.list.clear()
+        query = text.strip().replace(" ", "")
+        names = self.block_graphs()
+        # the project's graphs first when the query names one (or there is no query);
+        # those found only through the word "block" after the catalog
+        first = [n for n in names if not query or fuzzy_score(query, n) is not None]
+        later = [n for n in names if n not in first
+                 and fuzzy_score(query, f"Block {n}") is not None]
+        self._add_blocks(first)
         for spec in search_catalog(text, self.registry)[:MAX_RESULTS]:
             item = QListWidgetItem(_swatch(theme().category(spec.category)), spec.type)
             item.setData(Qt.UserRole, spec.type)
             item.setToolTip(f"{spec.category} — {spec.doc}")
             self.list.addItem(item)
+        self._add_blocks(later)
         if self.list.count():
             self.list.setCurrentRow(0)
+
+    def _add_blocks(self, names: list[str]) -> None:
+        for name in names:
+            item = QListWidgetItem(_swatch(theme().category("Block")), f"Block: {name}")
+            item.setData(Qt.UserRole, block_key(name))
+            item.setToolTip(f"Block — runs the graph '{name}' of this project")
+            self.list.addItem(item)
 
     def current_type(self) -> str | None:
         item = self.list.currentItem()

@@ -93,7 +93,7 @@ class GraphCanvas(CanvasEdits, QGraphicsView):
         self.setFocusPolicy(Qt.StrongFocus)
         self._on_scene_rect(self.scene_model.sceneRect())
 
-        self.quick_add = QuickAddPopup(graph.registry, self)
+        self.quick_add = QuickAddPopup(graph.registry, self, self._block_choices)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.scene_model.selectionChanged.connect(self._on_selection)
         self.scene_model.sceneRectChanged.connect(self._on_scene_rect)
@@ -101,6 +101,13 @@ class GraphCanvas(CanvasEdits, QGraphicsView):
         # if the widget is deleted without close(), still stop following the graph
         self.destroyed.connect(partial(GraphScene.detach, self.scene_model))
         self.scene_model.set_result(session.inference(graph))
+
+    def _block_choices(self) -> list[str]:
+        """Graphs of the project a block here may run (all but this one)."""
+        project = self.graph.project
+        if project is None:
+            return []
+        return [g.name for g in project.graphs if g is not self.graph]
 
     # ------------------------------------------------------------ lifetime
     def cleanup(self) -> None:
@@ -332,6 +339,7 @@ class GraphCanvas(CanvasEdits, QGraphicsView):
             item = self.scene_model.node_item_at(sp)
             if item is not None:
                 self.node_activated.emit(item.node_id)
+                self.open_block_graph(item.node_id)  # a block: show the graph it runs
                 event.accept()
                 return
             if self.scene_model.wire_at(sp) is None:

@@ -1,0 +1,219 @@
+"""Live curves: loss (train and validation), a chosen validation metric, learning rate.
+
+Each run drawn gets one curve per series, created once; :meth:`CurvesView.refresh`
+(called by the dock's ≤10 Hz timer, only when something changed) hands each curve the
+views of its run's growing buffers.  Curves downsample ('peak') and clip to the visible
+range, so a long run costs no more to draw than a short one.  Runs other than the
+current one are drawn when their "overlay" box is ticked in the runs list.
+
+The plots follow the run without re-laying out their axes on every update: x spans the
+planned epochs from the start, and y moves only when the data leave the range or fill
+too little of it.  With the axes (and their grids) cached as pixmaps, a refresh then
+repaints the curves alone — Python painting on the main thread competes with the
+trainer for the GIL, so less of it means faster training.  A person who zooms or pans a
+plot takes it over until the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .plot_style import PlotPanel, run_color
+from .runs import RunRecord
+from .series import GrowingSeries
+
+PREFERRED_METRICS = ("accuracy", "f1_macro", "r2", "mae", "mse")
+Y_MARGIN = 0.08  # headroom above and below the data when the y range moves
+Y_MIN_FILL = 0.4  # the range shrinks when the data fill less than this share of it
+
+
+def _curve(plot: pg.PlotWidget, name: str, color, width: float = 1.6, dashed: bool = False,
+           symbol: str | None = None) -> pg.PlotDataItem:
+    pen = pg.mkPen(color, width=width,
+                   style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    kw = {"symbol": symbol, "symbolSize": 5, "symbolBrush": color, "symbolPen": None} if symbol else {}
+    item = plot.plot([], [], pen=pen, name=name, **kw)
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    return item
+
+
+@dataclass
+class _Drawn:
+    """The curves of one run and the buffer version each last showed."""
+
+    items: dict[str, pg.PlotDataItem]
+    shown: dict[str, int] = field(default_factory=dict)
+    metric: str = ""
+
+
+class CurvesView(PlotPanel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingCurves")
+        self.metric_combo = QComboBox()
+        self.metric_combo.setObjectName("MetricChoice")
+        self.metric_combo.setToolTip("Which validation metric the middle plot shows")
+        self.metric_combo.currentTextChanged.connect(self._on_metric)
+        head = QHBoxLayout()
+        head.setContentsMargins(6, 2, 6, 0)
+        head.addWidget(QLabel("Metric"))
+        head.addWidget(self.metric_combo)
+        head.addStretch(1)
+        self.loss_plot = self.add_plot("Loss", "epoch", "loss", legend=True)
+        self.metric_plot = self.add_plot("Validation metric", "epoch", "", legend=True)
+        self.lr_plot = self.add_plot("Learning rate", "epoch", "lr (log scale)")
+        self.lr_plot.getPlotItem().setLogMode(y=True)  # schedules multiply the rate
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        for plot in self.plots:
+            row.addWidget(plot, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(head)
+        layout.addLayout(row, 1)
+        self.metric_name = ""
+        self.current: RunRecord | None = None
+        self._drawn: dict[int, _Drawn] = {}  # id(record) -> curves
+        self._records: dict[int, RunRecord] = {}
+        self._follow = {id(p): True for p in self.plots}  # False once the person zooms
+        for plot in self.plots:
+            plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(
+                lambda *_a, p=plot: self._follow.__setitem__(id(p), False))
+            plot.getPlotItem().enableAutoRange(x=False, y=False)
+
+    # ------------------------------------------------------------------ which runs
+    def set_runs(self, current: RunRecord | None, overlays: list[RunRecord]) -> None:
+        """Draw ``current`` and every run in ``overlays`` (others are taken off)."""
+        self.current = current
+        wanted = {id(r): r for r in overlays}
+        if current is not None:
+            wanted[id(current)] = current
+        for key in list(self._drawn):
+            if key not in wanted:
+                self._remove(key)
+        for key, record in wanted.items():
+            if key not in self._drawn:
+                self._add(record)
+        self._update_metric_choices()
+        self.dirty = True
+
+    def _add(self, record: RunRecord) -> None:
+        color = run_color(record.index - 1)
+        name = record.name
+        items = {
+            "train": _curve(self.loss_plot, f"{name} train", color, 1.4),
+            "val": _curve(self.loss_plot, f"{name} val", color, 2.2, dashed=True, symbol="o"),
+            "metric": _curve(self.metric_plot, name, color, 2.0, symbol="o"),
+            "lr": _curve(self.lr_plot, name, color, 1.6),
+        }
+        self._drawn[id(record)] = _Drawn(items)
+        self._records[id(record)] = record
+
+    def _remove(self, key: int) -> None:
+        drawn = self._drawn.pop(key)
+        self._records.pop(key, None)
+        for name, item in drawn.items.items():
+            plot = {"train": self.loss_plot, "val": self.loss_plot,
+                    "metric": self.metric_plot, "lr": self.lr_plot}[name]
+            plot.removeItem(item)
+
+    def set_epoch_span(self, epochs: int) -> None:
+        """A run starts: x spans its planned epochs (and any overlaid run's), and every
+        plot follows the data again."""
+        longest = max([epochs] + [r.info.epochs for r in self._records.values() if r.info])
+        for plot in self.plots:
+            self._follow[id(plot)] = True
+            plot.setXRange(0, max(longest, 1), padding=0.02)
+        self.dirty = True
+
+    # ------------------------------------------------------------------ metric
+    def _update_metric_choices(self) -> None:
+        names: list[str] = []
+        for record in self._records.values():
+            names.extend(m for m in record.val if m != "loss" and m not in names)
+        ordered = [m for m in PREFERRED_METRICS if m in names] + sorted(
+            m for m in names if m not in PREFERRED_METRICS)
+        if ordered == [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())]:
+            return
+        with QSignalBlocker(self.metric_combo):
+            self.metric_combo.clear()
+            self.metric_combo.addItems(ordered)
+            if self.metric_name in ordered:
+                self.metric_combo.setCurrentText(self.metric_name)
+        if self.metric_name not in ordered:
+            self._on_metric(ordered[0] if ordered else "")
+
+    def _on_metric(self, metric: str) -> None:
+        self.metric_name = metric
+        self.metric_plot.getPlotItem().setLabel("left", metric)
+        self.metric_plot.getPlotItem().setTitle(
+            f"Validation {metric}" if metric else "Validation metric")
+        for drawn in self._drawn.values():
+            drawn.shown.pop("metric", None)
+        self.dirty = True
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+    def note_new_data(self) -> None:
+        """The current run's buffers grew; new metrics may have appeared."""
+        if self.current is not None and any(
+                m not in [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())]
+                for m in self.current.val if m != "loss"):
+            self._update_metric_choices()
+        self.dirty = True
+
+    def refresh(self) -> None:
+        self.dirty = False
+        empty = GrowingSeries(1)
+        shown: dict[int, list[GrowingSeries]] = {id(p): [] for p in self.plots}
+        where = {"train": self.loss_plot, "val": self.loss_plot, "metric": self.metric_plot,
+                 "lr": self.lr_plot}
+        for key, drawn in self._drawn.items():
+            record = self._records[key]
+            sources = {"train": record.train_loss, "val": record.val.get("loss", empty),
+                       "metric": record.val.get(self.metric_name, empty), "lr": record.lr}
+            for name, series in sources.items():
+                shown[id(where[name])].append(series)
+                version = (id(series), series.version)
+                if drawn.shown.get(name) != version:
+                    drawn.items[name].setData(series.x, series.y)
+                    drawn.shown[name] = version
+        for plot in self.plots:
+            if self._follow[id(plot)]:
+                self._follow_y(plot, shown[id(plot)])
+
+    def _follow_y(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
+        """Move the y range only when the data leave it or fill too little of it."""
+        ys = [s.y for s in series if len(s)]
+        if not ys:
+            return
+        item = plot.getPlotItem()
+        log = bool(item.ctrl.logYCheck.isChecked())
+        values = np.concatenate(ys)
+        values = values[np.isfinite(values) & ((values > 0) if log else True)]
+        if not len(values):
+            return
+        if log:
+            values = np.log10(values)
+        lo, hi = float(values.min()), float(values.max())
+        r0, r1 = item.getViewBox().viewRange()[1]
+        inside = r0 <= lo and hi <= r1
+        if inside and (hi - lo) >= Y_MIN_FILL * (r1 - r0):
+            return
+        span = max(hi - lo, 1e-3 * max(abs(hi), 1e-9), 1e-12)
+        item.setYRange(lo - Y_MARGIN * span, hi + Y_MARGIN * span, padding=0)
+
+    def point_count(self, series: str = "train") -> int:
+        """Points the current run's ``series`` curve shows (for tests and the benchmark)."""
+        if self.current is None or id(self.current) not in self._drawn:
+            return 0
+        x, _ = self._drawn[id(self.current)].items[series].getOriginalDataset()
+        return 0 if x is None else len(x)

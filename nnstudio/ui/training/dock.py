@@ -1,0 +1,550 @@
+"""The Training panel: Train / Pause / Stop, progress and export in one strip on top, and
+pages below: Setup (settings beside a preview of the data), Curves, Decision boundary,
+Activations, Evaluation and Runs.
+
+It turns the runner's batches into run records and view updates, and repaints with one
+timer at most ~10 times a second, only when something changed and only the page in
+view.  While a run lasts the session is locked ("what you see is what trains"); problems
+are shown in a red banner in the panel, never in a blocking dialog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.data import DatasetError, get_dataset, load_dataset, preview
+from nnstudio.train import Callback, TrainResult
+from nnstudio.train.project_run import PreparedRun, RunSetupError, dataset_spec, prepare_run
+
+from ..session import ProjectSession
+from ..theme import THEMES, Theme, theme
+from .activations_view import ActivationsView
+from .boundary_view import BoundaryView
+from .curves_view import CurvesView
+from .data_preview import DataPreview
+from .evaluation_view import EvaluationView
+from .plot_style import PlotPanel, class_rgb, lut
+from .runs import RunRecord, RunStore
+from .runs_view import RunsView
+from .settings_form import TrainingSettings
+from .worker import TrainingRunner, UpdateBatch
+
+LOCK_REASON = "training is running — stop it to edit"
+# Views repaint at most 10 times a second: live to the eye, and light on the main thread,
+# whose Python painting competes with the trainer for the GIL (see benchmarks/
+# training_overhead.py: each % of the main thread spent in Python costs the trainer ~½ %)
+REPAINT_MS = 100
+SETTINGS_WIDTH = 420
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def resolved_dataset(spec: dict[str, Any]) -> dict[str, Any]:
+    """A dataset spec with every option's value filled in (so two runs compare fairly)."""
+    try:
+        entry = get_dataset(spec["name"])
+        common = {o.name: spec.get(o.name, o.default) for o in entry.all_options()
+                  if o.name not in {x.name for x in entry.options}}
+        own = entry.resolve({k: v for k, v in spec.items() if k in {o.name for o in entry.options}})
+        return {"name": spec["name"], **common, **own}
+    except (DatasetError, KeyError):
+        return dict(spec)
+
+
+class Banner(QFrame):
+    """A coloured line of text with a close button (errors) or without (the lock)."""
+
+    def __init__(self, name: str, kind: str, closable: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.kind = kind
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 3, 4, 3)
+        row.addWidget(self.label, 1)
+        if closable:
+            close = QToolButton()
+            close.setText("✕")
+            close.setAutoRaise(True)
+            close.setToolTip("Dismiss")
+            close.clicked.connect(self.hide)
+            row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.restyle(theme())
+        self.hide()
+
+    def restyle(self, t: Theme) -> None:
+        back = t.colors.get("error" if self.kind == "error" else "accent", "#c33")
+        self.setStyleSheet(f"QFrame#{self.objectName()} {{ background: {back}; border-radius: 3px; }}"
+                           f" QFrame#{self.objectName()} QLabel, QFrame#{self.objectName()} "
+                           "QToolButton { color: #ffffff; background: transparent; border: none; }")
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class TrainingDock(QWidget):
+    """Signals: ``state_changed(str)`` ("running", "paused", "stopping", "idle");
+    ``run_finished(TrainResult)``; ``message(str)`` for the status bar."""
+
+    state_changed = Signal(str)
+    run_finished = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, session: ProjectSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingDock")
+        self.session = session
+        self.runner = TrainingRunner(self)
+        self.store = RunStore(self)
+        self.current: RunRecord | None = None
+        self.extra_callbacks: list[Callback] = []  # added to every run (tests, benchmarks)
+        self._pausing = False
+        self._runs_dirty = False
+        self._progress_dirty = False
+
+        # ---- one strip of controls: buttons, progress, what is happening, export
+        self.start_button = QPushButton("▶  Train")
+        self.start_button.setObjectName("StartTraining")
+        self.start_button.setToolTip("Compile the graph and train it on the chosen data set (F5)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("PauseTraining")
+        self.pause_button.setToolTip("Pause or resume the run (F6)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("StopTraining")
+        self.stop_button.setToolTip("Stop the run (Shift+F5)")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("TrainingProgress")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.progress.setMinimumWidth(150)
+        self.progress.setMaximumWidth(260)
+        self.status = QLabel("Not trained yet.")
+        self.status.setObjectName("TrainingStatus")
+        self.status.setProperty("role", "muted")
+        self.status.setMinimumWidth(80)
+        export = QPushButton("Export PNG…")
+        export.setObjectName("ExportPlotPng")
+        export.setToolTip("Save the page in view as a PNG picture")
+        export.clicked.connect(self.export_png_dialog)
+        csv_button = QPushButton("Save CSV…")
+        csv_button.setObjectName("SaveRunCsv")
+        csv_button.setToolTip("Save the current run's per-epoch metrics as CSV")
+        csv_button.clicked.connect(self._save_current_csv)
+        strip = QHBoxLayout()
+        strip.setContentsMargins(6, 4, 6, 0)
+        strip.setSpacing(5)
+        for widget in (self.start_button, self.pause_button, self.stop_button):
+            strip.addWidget(widget)
+        strip.addSpacing(6)
+        strip.addWidget(self.progress)
+        strip.addWidget(self.status, 1)
+        strip.addWidget(export)
+        strip.addWidget(csv_button)
+
+        # ---- banners over the pages
+        self.lock_banner = Banner("TrainingLockBanner", "lock", closable=False)
+        self.error_banner = Banner("TrainingErrorBanner", "error", closable=True)
+
+        # ---- pages: set up (settings beside the data), then the live views
+        self.settings = TrainingSettings(session)
+        self.settings.changed.connect(self._on_settings_changed)
+        scroll = QScrollArea()
+        scroll.setObjectName("TrainingSettingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.settings)
+        scroll.setMinimumWidth(SETTINGS_WIDTH)
+        self.settings_scroll = scroll
+        self.data = DataPreview()
+        setup = QWidget()
+        setup.setObjectName("TrainingSetup")
+        sl = QHBoxLayout(setup)
+        sl.setContentsMargins(0, 4, 0, 0)
+        sl.setSpacing(6)
+        sl.addWidget(scroll, 3)
+        sl.addWidget(self.data, 2)
+        self.setup_page = setup
+        self.curves = CurvesView()
+        self.boundary = BoundaryView()
+        self.activations = ActivationsView()
+        self.evaluation = EvaluationView()
+        self.runs_view = RunsView(self.store)
+        self.runs_view.csv_requested.connect(self.save_csv_dialog)
+        self.pages = QTabWidget()
+        self.pages.setObjectName("TrainingPages")
+        self.pages.setDocumentMode(True)
+        for widget, title in ((setup, "Setup"), (self.curves, "Curves"),
+                              (self.boundary, "Decision boundary"),
+                              (self.activations, "Activations"), (self.evaluation, "Evaluation"),
+                              (self.runs_view, "Runs")):
+            self.pages.addTab(widget, title)
+        self.pages.currentChanged.connect(self._on_page_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addLayout(strip)
+        banners = QVBoxLayout()
+        banners.setContentsMargins(6, 0, 6, 0)
+        banners.setSpacing(3)
+        banners.addWidget(self.lock_banner)
+        banners.addWidget(self.error_banner)
+        layout.addLayout(banners)
+        layout.addWidget(self.pages, 1)
+        self._style_panels(theme())
+
+        self._repaint_timer = QTimer(self)
+        self._repaint_timer.setSingleShot(True)
+        self._repaint_timer.setInterval(REPAINT_MS)
+        self._repaint_timer.timeout.connect(self._repaint)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(250)
+        self._preview_timer.timeout.connect(self.refresh_preview)
+        self._preview_for: Any = None
+        self._preview_timer.start()
+
+        self.runner.updated.connect(self._on_batch)
+        self.runner.state_changed.connect(self._on_state)
+        self.runner.finished.connect(self._on_finished)
+        self.store.changed.connect(self._on_run_changed)
+        session.lock_changed.connect(self._on_lock_changed)
+        session.project_replaced.connect(self._on_project_replaced)
+        THEMES.changed.connect(self._on_theme)
+        self._on_lock_changed(session.locked, session.lock_reason)
+        self._on_state("idle")
+
+    # ================================================================ driving
+    @property
+    def is_running(self) -> bool:
+        return self.runner.is_running
+
+    def start(self) -> bool:
+        """Prepare the current graph with the project's settings and train it.
+
+        A project that cannot train as it stands (no dataset, a missing file, a graph
+        with errors, an Input that does not fit the data) is reported in the panel and
+        nothing starts.  Returns whether a run started.
+        """
+        if self.runner.is_running:
+            return False
+        self.error_banner.hide()
+        try:
+            prepared = prepare_run(self.session.project, graph=self.session.current_graph)
+        except RunSetupError as e:
+            self.show_error(f"Cannot start training: {e}")
+            return False
+        except Exception as e:  # the person's graph: torch may refuse a layer's settings
+            self.show_error(f"Cannot start training: {type(e).__name__}: {e}")
+            return False
+        return self.start_prepared(prepared)
+
+    def start_prepared(self, prepared: PreparedRun) -> bool:
+        """Train an already prepared run (the graph, model, data and config)."""
+        if self.runner.is_running:
+            return False
+        self.error_banner.hide()
+        record = self.store.new_run(resolved_dataset(prepared.dataset), prepared.config.to_dict(),
+                                    prepared.graph_snapshot)
+        self.current = record
+        self._show_data(prepared)
+        self.evaluation.clear()
+        self.activations.clear()
+        self.curves.set_runs(record, [r for r in self.store.runs if r.overlay and r is not record])
+        n_classes = max(prepared.splits.info.n_classes, 1)
+        self.session.set_locked(LOCK_REASON)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+        self.status.setText(f"{record.name}: starting on {record.dataset.get('name')}…")
+        if self.pages.currentWidget() is self.setup_page:
+            self.pages.setCurrentWidget(self.curves)
+        try:
+            self.runner.start(prepared, callbacks=list(self.extra_callbacks),
+                              live={"class_rgb": class_rgb(n_classes), "lut": lut("viridis")})
+        except Exception as e:  # e.g. a config the trainer refuses before its thread starts
+            self.session.set_locked("")
+            record.finish(TrainResult("error", str(e)))
+            self.store.touch(record)
+            self.show_error(f"Cannot start training: {e}")
+            return False
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.runner.state == "paused":
+            self.resume()
+        else:
+            self.pause()
+
+    def pause(self) -> None:
+        if self.runner.state == "running":
+            self._pausing = True
+            self.runner.pause()
+            self._on_state(self.runner.state)
+
+    def resume(self) -> None:
+        self._pausing = False
+        self.runner.resume()
+
+    def stop(self) -> None:
+        self._pausing = False
+        self.runner.stop()
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        """Stop a run and join its thread (bounded): for a closing window."""
+        self._repaint_timer.stop()
+        self._preview_timer.stop()
+        return self.runner.shutdown(ms)
+
+    def show_error(self, text: str) -> None:
+        self.error_banner.show_text(text)
+        self.message.emit(text.splitlines()[0])
+
+    # ================================================================ following the run
+    def _on_batch(self, batch: UpdateBatch) -> None:
+        record = self.current
+        if record is None:
+            return
+        if batch.run is not None:
+            record.start(batch.run)
+            self.curves.set_epoch_span(batch.run.epochs)
+        if batch.steps:
+            record.add_steps(batch.steps)
+            self._progress_dirty = True
+        if batch.epochs:
+            record.add_epochs(batch.epochs)
+            self._runs_dirty = True
+        if batch.evals:
+            record.add_evals(batch.evals)
+            last = next((ev for ev in reversed(batch.evals) if ev.split == "val"), batch.evals[-1])
+            self.evaluation.set_eval(last)
+        if batch.activations is not None:
+            self.activations.set_frame(batch.activations)
+        if batch.boundary is not None:
+            self.boundary.set_boundary(batch.boundary)
+        if batch.steps or batch.epochs:
+            self.curves.note_new_data()
+        self._schedule_repaint()
+
+    def _show_progress(self, s) -> None:
+        total = max(s.total_steps, 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(s.global_step, total))
+        epochs = self.current.info.epochs if self.current and self.current.info else "?"
+        self.progress.setFormat(f"epoch {s.epoch}/{epochs} · {s.global_step / total:.0%}")
+        self.status.setText(f"loss {s.loss:.4g} · {s.samples_per_s:,.0f} samples/s · "
+                            f"ETA {_fmt_time(s.eta_s)}")
+
+    def _schedule_repaint(self) -> None:
+        if not self._repaint_timer.isActive():
+            self._repaint_timer.start()
+
+    def _repaint(self, *_args) -> None:
+        if self._progress_dirty and self.current is not None and self.current.last_step:
+            self._progress_dirty = False
+            self._show_progress(self.current.last_step)
+        page = self.pages.currentWidget()
+        if isinstance(page, PlotPanel) and page.dirty and page.isVisible():
+            page.refresh()
+        if self._runs_dirty and self.current is not None:
+            self._runs_dirty = False
+            self.runs_view.update_run(self.current)
+
+    def _on_state(self, state: str) -> None:
+        if state != "running":
+            self._pausing = False
+        running = self.runner.is_running
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and state != "stopping")
+        self.pause_button.setEnabled(state in ("running", "paused") and not self._pausing)
+        self.pause_button.setText("Resume" if state == "paused" else
+                                  "Pausing…" if self._pausing else "Pause")
+        self.settings.setEnabled(not running)
+        if state == "paused":
+            self.progress.setFormat("paused · " + self.progress.format())
+            if self.current is not None:
+                self.current.status = "paused"
+                self.store.touch(self.current)
+        elif state == "running" and self.current is not None and self.current.status == "paused":
+            self.current.status = "running"
+            self.store.touch(self.current)
+        self.state_changed.emit("pausing" if self._pausing and state == "running" else state)
+
+    def _on_finished(self, result: TrainResult) -> None:
+        record = self.current
+        if self.session.lock_reason == LOCK_REASON:
+            self.session.set_locked("")
+        if record is not None:
+            record.finish(result)
+            self.store.touch(record)
+            self.curves.note_new_data()
+        self._repaint()
+        name = record.name if record is not None else "Run"
+        if result.stopped_reason == "error":
+            self.progress.setFormat("failed")
+            self.status.setText(f"{name} failed (see above).")
+            self.status.setToolTip(result.message)
+            self.show_error(f"Training failed: {result.message}")
+        else:
+            summary = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.get("val", {}).items()
+                                if k in ("loss", "accuracy", "r2"))
+            self.progress.setFormat({"completed": "done", "stopped": "stopped",
+                                     "early_stopping": "stopped early"}.get(result.stopped_reason,
+                                                                            result.stopped_reason))
+            self.status.setText(f"{name}: {result.stopped_reason.replace('_', ' ')}"
+                                + (f" · val {summary}" if summary else ""))
+            self.status.setToolTip(result.message)
+            self.message.emit(f"{name}: {result.message}")
+        self.run_finished.emit(result)
+
+    def _on_run_changed(self, record: RunRecord) -> None:
+        self.curves.set_runs(self.current, [r for r in self.store.runs if r.overlay])
+        self._schedule_repaint()
+
+    def _on_lock_changed(self, locked: bool, reason: str) -> None:
+        if locked:
+            text = ("Editing is locked while training runs: the canvas shows exactly what "
+                    "trains. Stop the run to edit." if reason == LOCK_REASON
+                    else f"Editing is locked: {reason}")
+            self.lock_banner.show_text(text)
+        else:
+            self.lock_banner.hide()
+
+    def _on_project_replaced(self) -> None:
+        # another project is open: its graph is not what trains, so end the run
+        if self.runner.is_running:
+            self.stop()
+            self.message.emit("Training stopped: another project was opened.")
+        self._preview_for = None
+        self._preview_timer.start()
+
+    def _on_theme(self, t: Theme) -> None:
+        self.lock_banner.restyle(t)
+        self.error_banner.restyle(t)
+        self._style_panels(t)
+
+    def _style_panels(self, t: Theme) -> None:
+        # the settings scroll area would paint the platform's light background
+        window, muted = t.colors.get("panel", "#25292f"), t.colors.get("muted", "#8c96a3")
+        self.settings_scroll.setStyleSheet(
+            f"QScrollArea#TrainingSettingsScroll, QScrollArea#TrainingSettingsScroll > QWidget,"
+            f" QWidget#TrainingSettings {{ background: {window}; }}"
+            f" QWidget#TrainingSettings *:disabled {{ color: {muted}; }}")
+
+    def _on_page_changed(self, _index: int) -> None:
+        if self.pages.currentWidget() is self.setup_page and self._preview_for is None:
+            self.refresh_preview()
+        self._repaint()
+
+    def _save_current_csv(self) -> None:
+        self.save_csv_dialog(self.current)
+
+    # ================================================================ data preview
+    def _show_data(self, prepared: PreparedRun) -> None:
+        view = preview(prepared.splits)
+        view["feature_names"] = tuple(prepared.splits.info.feature_names)
+        self.data.set_preview(view)
+        self.boundary.set_data(view)
+        self._preview_for = prepared.dataset
+
+    def _on_settings_changed(self) -> None:
+        if not self.runner.is_running:
+            self._preview_timer.start()
+
+    def refresh_preview(self) -> None:
+        """Load the chosen data set and show it (Data page and the boundary's scatter).
+
+        Data sets made of a person's files are loaded only when this page is in view:
+        they can be large."""
+        if self.runner.is_running:
+            return
+        try:
+            spec = dataset_spec(self.session.project)
+        except RunSetupError as e:
+            self.data.show_error(str(e))
+            return
+        if spec == self._preview_for:
+            return
+        try:
+            entry = get_dataset(spec["name"])
+        except DatasetError as e:
+            self.data.show_error(str(e))
+            return
+        if entry.group == "Your files" and self.pages.currentWidget() is not self.setup_page:
+            return
+        options = {k: v for k, v in spec.items() if k != "name"}
+        config = (self.session.project.training.get("config") or {})
+        options.setdefault("seed", config.get("seed", 0))
+        try:
+            splits = load_dataset(spec["name"], **options)
+        except DatasetError as e:
+            self.data.show_error(f"dataset '{spec['name']}': {e}")
+            self._preview_for = spec
+            return
+        view = preview(splits)
+        view["feature_names"] = tuple(splits.info.feature_names)
+        self.data.set_preview(view)
+        self.boundary.set_data(view)
+        self._preview_for = spec
+
+    # ================================================================ export
+    def export_png(self, path: str | Path, page: QWidget | None = None) -> bool:
+        """Save the page in view (or ``page``) as a PNG picture; True if written."""
+        widget = page or self.pages.currentWidget()
+        if isinstance(widget, PlotPanel):
+            widget.refresh()
+        return widget.grab().save(str(path), "PNG")
+
+    def export_png_dialog(self) -> None:
+        title = self.pages.tabText(self.pages.currentIndex()).lower().replace(" ", "-")
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot as PNG", f"{title}.png",
+                                              "PNG pictures (*.png)")
+        if path:
+            ok = self.export_png(path)
+            self.message.emit(f"Saved {path}" if ok else f"Could not write {path}")
+
+    def save_csv_dialog(self, record: RunRecord | None) -> None:
+        if record is None:
+            self.message.emit("No run to save yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save run history as CSV", f"{record.name.lower().replace(' ', '-')}.csv",
+            "CSV files (*.csv)")
+        if path:
+            try:
+                record.save_csv(path)
+            except OSError as e:
+                self.show_error(f"Could not save {path}: {e.strerror or e}")
+                return
+            self.message.emit(f"Saved {path}")

@@ -1,0 +1,141 @@
+"""Mounting training in the main window: the Training tab, a Train menu and toolbar
+(Train F5, Pause F6, Stop Shift+F5), the lock reason in the status bar, and a bounded
+shutdown for a closing window.  The window only calls :func:`install_training`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QToolBar
+
+from nnstudio.train import TrainResult
+
+from .dock import TrainingDock
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+TAB_TITLE = "Training"
+MIN_PANEL_SHARE = 0.5  # when a run starts, the bottom panel grows to this share if smaller
+
+
+class TrainingController(QObject):
+    """Owns the Training tab of ``window`` and the actions that drive it."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dock = TrainingDock(window.session, window)
+        window.add_bottom_tab(self.dock, TAB_TITLE)
+        self.actions = self._make_actions()
+        self._make_menu_and_toolbar()
+        self.status_label = QLabel()
+        self.status_label.setObjectName("StatusTraining")
+        self.status_label.setContentsMargins(10, 0, 10, 0)
+        self.status_label.hide()
+        window.statusBar().insertPermanentWidget(0, self.status_label)
+        self.dock.state_changed.connect(self._on_state)
+        self.dock.run_finished.connect(self._on_finished)
+        self.dock.message.connect(window.show_message)
+        window.session.lock_changed.connect(self._on_lock_changed)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._last_state = "idle"
+        self._on_state("idle")
+
+    def _make_actions(self) -> dict[str, QAction]:
+        w = self.window
+        specs = (("train", "&Train", "F5", self.train, "Train the current graph on the chosen data set"),
+                 ("pause", "&Pause", "F6", self.dock.toggle_pause, "Pause or resume training"),
+                 ("stop", "&Stop", "Shift+F5", self.dock.stop, "Stop training"))
+        actions = {}
+        for name, text, key, slot, tip in specs:
+            action = QAction(text, w)
+            action.setObjectName(f"action_{name}")
+            action.setShortcut(QKeySequence(key))
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({key})")
+            action.triggered.connect(slot)
+            w.addAction(action)
+            actions[name] = action
+            w.menu_actions[name] = action
+        return actions
+
+    def _make_menu_and_toolbar(self) -> None:
+        w = self.window
+        bar = w.menuBar()
+        help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        menu = bar.addMenu("T&rain") if help_action is None else None
+        if menu is None:
+            from PySide6.QtWidgets import QMenu
+
+            menu = QMenu("T&rain", bar)
+            bar.insertMenu(help_action, menu)
+        menu.setObjectName("TrainMenu")
+        for action in self.actions.values():
+            menu.addAction(action)
+        self.menu = menu
+        toolbar = QToolBar("Training", w)
+        toolbar.setObjectName("TrainingToolBar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in self.actions.values():
+            toolbar.addAction(action)
+        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    # ------------------------------------------------------------------ actions
+    def train(self) -> bool:
+        """Show the Training tab and start a run; returns whether one started."""
+        self.show_tab()
+        return self.dock.start()
+
+    def show_tab(self) -> None:
+        w = self.window
+        w.bottom_dock.show()
+        w.bottom_tabs.setCurrentWidget(self.dock)
+        want = int(w.height() * MIN_PANEL_SHARE)
+        if w.bottom_dock.height() < want:
+            w.resizeDocks([w.bottom_dock], [want], Qt.Orientation.Vertical)
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        """Stop a run and join its thread, waiting at most ``ms``."""
+        return self.dock.shutdown(ms)
+
+    # ------------------------------------------------------------------ following
+    def _on_state(self, state: str) -> None:
+        running = self.dock.is_running
+        self.actions["train"].setEnabled(not running)
+        self.actions["pause"].setEnabled(state in ("running", "paused"))
+        self.actions["pause"].setText("&Resume" if state == "paused" else "&Pause")
+        self.actions["stop"].setEnabled(running and state != "stopping")
+        if state == "running" and self._last_state == "idle":
+            self.show_tab()  # a run just started, from here or from the panel's button
+        self._last_state = state
+        self._update_status()
+
+    def _on_lock_changed(self, _locked: bool, _reason: str) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        session = self.window.session
+        state = self.dock.runner.state
+        parts = []
+        if self.dock.is_running:
+            parts.append({"paused": "training paused", "stopping": "stopping training…"}.get(
+                state, "training"))
+        if session.locked:
+            parts.append(f"editing locked: {session.lock_reason}")
+        self.status_label.setText(" · ".join(parts))
+        self.status_label.setVisible(bool(parts))
+
+    def _on_finished(self, result: TrainResult) -> None:
+        self._on_state("idle")
+
+
+def install_training(window: MainWindow) -> TrainingController:
+    """Add training to ``window``; returns the controller (``window.training``)."""
+    return TrainingController(window)

@@ -1,0 +1,400 @@
+"""Training on a background QThread, reported to the main thread at a bounded rate.
+
+The pieces, in the order data flows through them:
+
+* the :class:`~nnstudio.train.Trainer` runs on a worker thread and calls its callbacks
+  there; :class:`_ToOutbox` (and the live probes) put what they are told into an
+  :class:`Outbox` — a lock, a few lists and "latest only" slots, nothing else;
+* on the main thread, :class:`TrainingRunner`'s timer drains the outbox every
+  ``interval_ms`` (33 ms) and emits one ``updated(UpdateBatch)`` if anything came, so the
+  UI sees at most ~30 updates a second however many steps a second the trainer takes,
+  and the trainer never waits for the UI (the worker emits no per-step signals at all);
+* :class:`TrainingWorker` is the QObject moved to the thread (started → run,
+  finished → quit, finished → deleteLater, the superqt wiring).  Its ``finished`` quits
+  the thread with a direct connection, so the thread ends even while the main thread is
+  blocked in :meth:`TrainingRunner.wait` (closing the window).
+
+Pause and stop go through :class:`~nnstudio.train.RunControl`, which the trainer checks
+before every step; "paused" is reported once the trainer has actually parked.
+
+While a run goes, two interpreter settings change (:class:`RunInterpreterPolicy`):
+
+* Python's cyclic garbage collector runs on the main thread only: left automatic, it
+  runs in whichever thread happens to allocate, and on the trainer's thread it would
+  destroy the main thread's Qt objects — a crash;
+* the GIL switch interval drops from 5 ms to 0.1 ms.  Every Qt call from Python releases
+  the GIL and must take it back; while the trainer holds it between two short torch
+  ops, the main thread would wait up to the full interval, many times per repaint, and
+  the window would stall.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from nnstudio.train import (
+    Callback,
+    EpochInfo,
+    EvalInfo,
+    RunControl,
+    RunInfo,
+    StepInfo,
+    Trainer,
+    TrainResult,
+)
+from nnstudio.train.project_run import PreparedRun
+
+from .activation_history import ActivationFrame, ActivationHistory
+from .boundary_probe import BoundaryImage, BoundaryProbe
+
+DRAIN_INTERVAL_MS = 33  # at most ~30 updates a second reach the main thread
+# loss read-backs per second: often enough for smooth curves, rare enough that the
+# device sync and the callbacks cost nothing measurable
+REPORT_EVERY_S = 0.02
+
+# Threads still running are kept here so that nothing can destroy a running QThread
+# (Qt aborts with "QThread: Destroyed while thread is still running"), whatever happens
+# to the runner or the window that started it.
+_LIVE_THREADS: set[QThread] = set()
+
+
+class RunInterpreterPolicy:
+    """Interpreter settings for while any run goes (see the module's docstring).
+
+    :meth:`hold` at a run's start, :meth:`release` at its end (nested runs count);
+    :meth:`collect_if_due`, called from the main thread's timer, does what the automatic
+    collector would have done, with the interpreter's thresholds — what pyqtgraph's
+    GarbageCollector does.  Objects alive at the start are frozen (``gc.freeze``) so that
+    these collections only look at what the run made: no long pause on the main thread.
+    """
+
+    SWITCH_INTERVAL_S = 0.0001
+    holds = 0
+    was_enabled = True
+    interval = 0.005
+
+    @classmethod
+    def hold(cls) -> None:
+        if cls.holds == 0:
+            cls.was_enabled = gc.isenabled()
+            gc.disable()
+            gc.freeze()
+            cls.interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(cls.interval, cls.SWITCH_INTERVAL_S))
+        cls.holds += 1
+
+    @classmethod
+    def release(cls) -> None:
+        if cls.holds == 0:
+            return
+        cls.holds -= 1
+        if cls.holds == 0:
+            sys.setswitchinterval(cls.interval)
+            gc.unfreeze()
+            if cls.was_enabled:
+                gc.enable()
+
+    @staticmethod
+    def collect_if_due() -> None:
+        t0, t1, t2 = gc.get_threshold()
+        c0, c1, c2 = gc.get_count()
+        if t0 and c0 > t0:
+            gc.collect(2 if c1 > t1 and c2 > t2 else 1 if c1 > t1 else 0)
+
+
+@dataclass
+class UpdateBatch:
+    """Everything that happened since the last batch, in order within each kind."""
+
+    run: RunInfo | None = None
+    steps: list[StepInfo] = field(default_factory=list)
+    epochs: list[EpochInfo] = field(default_factory=list)
+    evals: list[EvalInfo] = field(default_factory=list)
+    activations: ActivationFrame | None = None  # the latest only
+    boundary: BoundaryImage | None = None  # the latest only
+    result: TrainResult | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.run or self.steps or self.epochs or self.evals or self.activations
+                    or self.boundary or self.result)
+
+
+class Outbox:
+    """What the trainer thread has to say, waiting for the main thread to collect it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batch = UpdateBatch()
+
+    def put_run(self, info: RunInfo) -> None:
+        with self._lock:
+            self._batch.run = info
+
+    def put_step(self, step: StepInfo) -> None:
+        with self._lock:
+            self._batch.steps.append(step)
+
+    def put_epoch(self, epoch: EpochInfo) -> None:
+        with self._lock:
+            self._batch.epochs.append(epoch)
+
+    def put_eval(self, ev: EvalInfo) -> None:
+        with self._lock:
+            self._batch.evals.append(ev)
+
+    def put_activations(self, frame: ActivationFrame) -> None:
+        with self._lock:
+            self._batch.activations = frame
+
+    def put_boundary(self, image: BoundaryImage) -> None:
+        with self._lock:
+            self._batch.boundary = image
+
+    def put_result(self, result: TrainResult) -> None:
+        with self._lock:
+            if self._batch.result is None:
+                self._batch.result = result
+
+    def drain(self) -> UpdateBatch:
+        """Take everything collected so far (an empty batch if nothing)."""
+        with self._lock:
+            batch, self._batch = self._batch, UpdateBatch()
+        return batch
+
+
+class _ToOutbox(Callback):
+    """The trainer's events, put into the outbox (runs on the trainer's thread)."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def on_train_start(self, info: RunInfo) -> None:
+        self.outbox.put_run(info)
+
+    def on_step(self, s: StepInfo) -> None:
+        self.outbox.put_step(s)
+
+    def on_epoch_end(self, e: EpochInfo) -> None:
+        self.outbox.put_epoch(e)
+
+    def on_evaluate(self, ev: EvalInfo) -> None:
+        self.outbox.put_eval(ev)
+
+    def on_train_end(self, result: TrainResult) -> None:
+        self.outbox.put_result(result)
+
+
+class TrainingWorker(QObject):
+    """Runs one :class:`Trainer` when its thread starts; lives on that thread."""
+
+    finished = Signal()
+
+    def __init__(self, trainer: Trainer, outbox: Outbox) -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.outbox = outbox
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.trainer.fit()  # reports run problems in the result, never raises
+        except BaseException as exc:  # a bug of ours (a callback) or of the engine
+            last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
+            where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last[0] else ""
+            result = TrainResult("error", f"Training ended by an unexpected error{where}: "
+                                          f"{type(exc).__name__}: {exc}")
+        self.outbox.put_result(result)
+        self.finished.emit()
+
+
+def module_labels(prepared: PreparedRun) -> dict[str, str]:
+    """Module path -> "node name · Layer type", from the graph(s) the run was compiled from.
+
+    ``nnstudio_code.attrs`` maps node id -> attribute; a nested module ("block.0") keeps
+    its suffix, and in a set of graphs (GAN) each path starts with the graph's role.
+    Modules with no node (a hand-made model) keep their path.
+    """
+    model = prepared.model
+    if getattr(model, "nnstudio_code", None) is not None:
+        parts = {"": (model, prepared.graph_snapshot)}
+    else:  # a GraphSet: role -> compiled graph
+        snapshots = getattr(prepared, "graph_snapshots", None) or {}
+        parts = {f"{role}.": (module, snapshots.get(role, {}))
+                 for role, module in getattr(model, "items", dict)()
+                 if getattr(module, "nnstudio_code", None) is not None}
+    labels = {}
+    for prefix, (module, snapshot) in parts.items():
+        nodes = {n["id"]: n for n in snapshot.get("nodes", [])}
+        by_attr = {attr: nodes[nid] for nid, attr in module.nnstudio_code.attrs.items()
+                   if nid in nodes}
+        for path, sub in module.named_modules():
+            head, _, rest = path.partition(".")
+            node = by_attr.get(head)
+            if node is not None:
+                name = node["name"] + (f".{rest}" if rest else "")
+                role = f"{prefix[:-1]}/" if prefix else ""
+                labels[prefix + path] = f"{role}{name} · {type(sub).__name__}"
+    return labels
+
+
+def live_probes(prepared: PreparedRun, outbox: Outbox, class_rgb: Any, lut: Any) -> list[Callback]:
+    """The worker-side producers of the live views that suit this run: activation
+    pictures when capture is on, the decision boundary for 2-D point classification."""
+    probes: list[Callback] = []
+    if prepared.config.activations.enabled:
+        probes.append(ActivationHistory(outbox.put_activations, lut, module_labels(prepared)))
+    info, splits = prepared.splits.info, prepared.splits
+    if (info.kind == "points2d" and info.task == "classification"
+            and tuple(info.input_shape) == (2,) and len(splits.train)):
+        x = splits.train.x[:5000].float()
+        mean = splits.norm_mean.numpy() if splits.norm_mean is not None else None
+        std = splits.norm_std.numpy() if splits.norm_std is not None else None
+        points = x.numpy() * std + mean if mean is not None and std is not None else x.numpy()
+        probes.append(BoundaryProbe(prepared.model, points, outbox.put_boundary, class_rgb,
+                                    prepared.config.loss, mean, std))
+    return probes
+
+
+class TrainingRunner(QObject):
+    """Owns one run at a time: its thread, worker, control and outbox.
+
+    Signals (all on the main thread):
+    ``updated(UpdateBatch)`` — at most every ``interval_ms``, only when something came;
+    ``state_changed(str)`` — "running", "paused" (once parked), "stopping", "idle";
+    ``finished(TrainResult)`` — once per run, after its thread has ended.
+    """
+
+    updated = Signal(object)
+    state_changed = Signal(str)
+    finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = DRAIN_INTERVAL_MS):
+        super().__init__(parent)
+        self.run_thread: QThread | None = None
+        self.worker: TrainingWorker | None = None
+        self.control: RunControl | None = None
+        self.outbox: Outbox | None = None
+        self.result: TrainResult | None = None
+        self.state = "idle"
+        self._done = True
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self.drain)
+
+    # ------------------------------------------------------------------ driving
+    @property
+    def is_running(self) -> bool:
+        """True from :meth:`start` until ``finished`` has been emitted."""
+        return not self._done
+
+    def start(self, prepared: PreparedRun, *, callbacks: Iterable[Callback] = (),
+              live: Mapping[str, Any] | None = None, report_every_s: float = REPORT_EVERY_S,
+              checkpoint_dir: str | None = None) -> None:
+        """Train ``prepared`` on a new thread.  ``callbacks`` run on the trainer's thread
+        (after the outbox's); ``live`` = {"class_rgb": (C, 3) array, "lut": (256, 4) array}
+        adds the activation and decision-boundary producers."""
+        if self.is_running:
+            raise RuntimeError("a run is already going; stop it first")
+        self.outbox = outbox = Outbox()
+        self.control = RunControl()
+        self.result = None
+        probes = live_probes(prepared, outbox, live["class_rgb"], live["lut"]) if live else []
+        trainer = Trainer(prepared.model, prepared.splits, prepared.config,
+                          [_ToOutbox(outbox), *probes, *callbacks], self.control,
+                          checkpoint_dir=checkpoint_dir, report_every_s=report_every_s)
+        thread = QThread()
+        thread.setObjectName("nnstudio-training")
+        worker = TrainingWorker(trainer, outbox)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # direct: quit from the worker thread itself, even if the main thread is blocked
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        self.run_thread, self.worker = thread, worker
+        _LIVE_THREADS.add(thread)
+        RunInterpreterPolicy.hold()
+        self._done = False
+        self._set_state("running")
+        thread.start()
+        self._timer.start()
+
+    def pause(self) -> None:
+        if self.is_running and self.control is not None and not self.control.stopped:
+            self.control.pause()  # "paused" is announced once the trainer has parked
+
+    def resume(self) -> None:
+        if self.is_running and self.control is not None and not self.control.stopped:
+            self.control.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        if self.is_running and self.control is not None:
+            self.control.stop()
+            self._set_state("stopping")
+
+    def wait(self, ms: int = 5000) -> bool:
+        """Block until the run's thread has ended (True) or ``ms`` passed (False)."""
+        thread = self.run_thread
+        return thread is None or thread.isFinished() or thread.wait(ms)
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        """Stop, join the thread (bounded), and deliver ``finished`` now if it ended:
+        what a closing window does.  False if the thread is still running after ``ms``
+        (it is kept referenced, so it is never destroyed while running)."""
+        if not self.is_running:
+            return True
+        self.stop()
+        if not self.wait(ms):
+            return False
+        self._on_thread_finished()
+        return True
+
+    # ------------------------------------------------------------------ reporting
+    @Slot()
+    def drain(self) -> None:
+        """Emit what the outbox holds (called by the timer; safe to call any time)."""
+        if self.outbox is None:
+            return
+        RunInterpreterPolicy.collect_if_due()
+        control = self.control
+        if (self.state == "running" and control is not None and control.paused
+                and control.wait_until_held(0)):
+            self._set_state("paused")
+        batch = self.outbox.drain()
+        if batch:
+            self.updated.emit(batch)
+
+    def _on_thread_finished(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._timer.stop()
+        if self.run_thread is not None:
+            # `finished` is emitted just before the thread deletes the worker and ends:
+            # wait for that (a moment) so nothing of the run is left running or undeleted
+            if self.run_thread.wait(2000):
+                _LIVE_THREADS.discard(self.run_thread)
+                RunInterpreterPolicy.release()  # (kept held while a stuck thread still runs)
+        batch = self.outbox.drain() if self.outbox is not None else UpdateBatch()
+        result = batch.result or TrainResult("error", "The training thread ended without a result.")
+        self.result = result
+        if batch:
+            self.updated.emit(batch)
+        self.worker = None  # deleted on its thread (deleteLater); never touch it again
+        self._set_state("idle")
+        self.finished.emit(result)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
