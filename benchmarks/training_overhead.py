@@ -14,9 +14,16 @@ batch 128.  They alternate: plain, window, plain, window…  For each pair:
   ticks give p50, p99 and the worst — targets p99 ≤ 16 ms, worst ≤ 100 ms.
 
 During the window's runs a real MainWindow is shown (offscreen unless there is a
-display), the panel flips between its Curves and Activations pages every second so
-that both repaint live, and capture runs at its default 10 Hz.  The two trainings are
-checked to end with the same weights (same batches, same arithmetic).
+display) with the Training panel's Curves page in view (``--flip-s 1`` flips to the
+Activations page and back every second), and activation capture runs at its default
+10 Hz.  The two trainings are checked to end with the same weights (same batches, same
+arithmetic).
+
+Also reported, to read the figures on a shared machine: the training thread's CPU time
+per sample (plain ÷ window: the extra work the framework does on that thread, little
+affected by other processes), the main thread's CPU share while training, the
+heartbeat's p99 while nothing trains (the machine's own noise floor), the load average,
+and the best window run ÷ best plain run.
 
     python -m benchmarks.training_overhead [--repeats 7] [--epochs 3] [--threads 1]
 
@@ -26,6 +33,7 @@ checked to end with the same weights (same batches, same arithmetic).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -150,7 +158,11 @@ def window_run(window, prepared, heartbeat_ms: int, flip_s: float) -> dict:
                                                   % len(pages)]
                                             if dock.pages.currentWidget() in pages else pages[0]))
     frames: list[int] = []  # activation frames that reached the panel
-    count_frame = lambda batch: frames.append(1) if batch.activations is not None else None  # noqa: E731
+
+    def count_frame(batch) -> None:
+        if batch.activations is not None:
+            frames.append(1)
+
     dock.runner.updated.connect(count_frame)
     loop = QEventLoop()
     dock.run_finished.connect(loop.quit)
@@ -168,7 +180,7 @@ def window_run(window, prepared, heartbeat_ms: int, flip_s: float) -> dict:
     if result.stopped_reason != "completed":
         raise RuntimeError(f"the window's run ended: {result.message}")
     during = [b for b in beats if times.first <= b[0] <= times.end]
-    gaps = [(b[0] - a[0]) * 1000.0 for a, b in zip(during, during[1:])]
+    gaps = [(b[0] - a[0]) * 1000.0 for a, b in itertools.pairwise(during)]
     main_cpu = ((during[-1][1] - during[0][1]) / (during[-1][0] - during[0][0])
                 if len(during) > 1 else float("nan"))
     n = times.total * prepared.config.batch_size
@@ -191,7 +203,7 @@ def idle_gaps(seconds: float, heartbeat_ms: int) -> list[float]:
     heart.start()
     loop.exec()
     heart.stop()
-    return [(b - a) * 1000.0 for a, b in zip(beats, beats[1:])]
+    return [(b - a) * 1000.0 for a, b in itertools.pairwise(beats)]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -316,9 +328,9 @@ def summary(rows: list[dict]) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| pair | plain samples/s | window samples/s | ratio | CPU-time ratio | main-thread CPU "
-           "| stall p50 ms | stall p99 ms | stall worst ms | idle p99 ms | load | curve points "
-           "| activation frames | max weight diff |",
+    out = [("| pair | plain samples/s | window samples/s | ratio | CPU-time ratio "
+            "| main-thread CPU | stall p50 ms | stall p99 ms | stall worst ms | idle p99 ms "
+            "| load | curve points | activation frames | max weight diff |"),
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         out.append(f"| {r['repeat']} | {r['plain_samples_s']:,.0f} | {r['window_samples_s']:,.0f} "

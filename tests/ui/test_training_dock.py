@@ -101,6 +101,27 @@ def test_choosing_a_dataset_shows_its_typed_options_with_a_browse_button(train_w
     assert window.session.project.training["dataset"]["name"] == "moons"
 
 
+def test_the_setup_page_previews_points_images_and_tables(train_window):
+    window = train_window()
+    dock = dock_of(window)
+    dock.pages.setCurrentWidget(dock.setup_page)
+    dock.refresh_preview()
+    assert dock.data.kind == "points2d"
+    assert "moons" in dock.data.summary.text() and "2 classes" in dock.data.summary.text()
+    dock.settings.set_dataset("digits")
+    dock.refresh_preview()
+    assert dock.data.kind == "image"
+    assert dock.data.stack.currentWidget() is dock.data.image_grid
+    assert dock.data.image_layout.count() == 32  # 16 pictures, each with its class
+    dock.settings.set_dataset("iris")
+    dock.refresh_preview()
+    assert dock.data.kind == "table" and dock.data.table.rowCount() == 16
+    assert dock.data.table.horizontalHeaderItem(4).text() == "target"
+    dock.settings.set_dataset("csv")
+    dock.refresh_preview()
+    assert "needs option 'path'" in dock.data.error.text()
+
+
 def test_a_missing_dataset_file_is_reported_in_the_panel_and_nothing_starts(train_window, tmp_path):
     project = small_project()
     project.training["dataset"] = {"name": "csv", "path": str(tmp_path / "missing.csv")}

@@ -6,9 +6,9 @@ views of its run's growing buffers.  Curves downsample ('peak') and clip to the 
 range, so a long run costs no more to draw than a short one.  Runs other than the
 current one are drawn when their "overlay" box is ticked in the runs list.
 
-The plots follow the run without re-laying out their axes on every update: x spans the
-planned epochs from the start, and y moves only when the data leave the range or fill
-too little of it.  With the axes (and their grids) cached as pixmaps, a refresh then
+The plots follow the run without re-laying out their axes on every update: the x range
+doubles when the data reach its right end (up to the planned epochs), and y moves only
+when the data leave the range or fill too little of it.  With the axes (and their grids) cached as pixmaps, a refresh then
 repaints the curves alone — Python painting on the main thread competes with the
 trainer for the GIL, so less of it means faster training.  A person who zooms or pans a
 plot takes it over until the next run.
@@ -84,6 +84,7 @@ class CurvesView(PlotPanel):
         self._drawn: dict[int, _Drawn] = {}  # id(record) -> curves
         self._records: dict[int, RunRecord] = {}
         self._follow = {id(p): True for p in self.plots}  # False once the person zooms
+        self._planned = 1
         for plot in self.plots:
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(
                 lambda *_a, p=plot: self._follow.__setitem__(id(p), False))
@@ -126,12 +127,15 @@ class CurvesView(PlotPanel):
             plot.removeItem(item)
 
     def set_epoch_span(self, epochs: int) -> None:
-        """A run starts: x spans its planned epochs (and any overlaid run's), and every
-        plot follows the data again."""
-        longest = max([epochs] + [r.info.epochs for r in self._records.values() if r.info])
+        """A run of ``epochs`` starts: every plot follows the data again, x from 0 to the
+        first epoch (or to the end of the longest overlaid run)."""
+        self._planned = max([epochs] + [r.info.epochs for r in self._records.values()
+                                        if r.info and r is not self.current])
+        shown = max([1.0] + [float(r.train_loss.x[-1]) for r in self._records.values()
+                             if r is not self.current and len(r.train_loss)])
         for plot in self.plots:
             self._follow[id(plot)] = True
-            plot.setXRange(0, max(longest, 1), padding=0.02)
+            plot.setXRange(0, min(self._planned, shown), padding=0.02)
         self.dirty = True
 
     # ------------------------------------------------------------------ metric
@@ -188,7 +192,19 @@ class CurvesView(PlotPanel):
                     drawn.shown[name] = version
         for plot in self.plots:
             if self._follow[id(plot)]:
+                self._follow_x(plot, shown[id(plot)])
                 self._follow_y(plot, shown[id(plot)])
+
+    def _follow_x(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
+        """Double the x range when the data reach its right end (never past the plan)."""
+        ends = [float(s.x[-1]) for s in series if len(s)]
+        if not ends:
+            return
+        right = plot.getPlotItem().getViewBox().viewRange()[0][1]
+        end = max(ends)
+        if end > right:
+            new = max(2 * right, end * 1.05)
+            plot.setXRange(0, min(new, max(self._planned, end)), padding=0.02)
 
     def _follow_y(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
         """Move the y range only when the data leave it or fill too little of it."""

@@ -1,5 +1,6 @@
 """What the chosen data set looks like: a scatter for 2-D points, a grid of sample
-images, the head of a table, or the series — drawn from :func:`nnstudio.data.preview`."""
+images with their classes, the head of a table, or the series — drawn from
+:func:`nnstudio.data.preview`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QLabel,
     QStackedWidget,
     QTableWidget,
@@ -22,30 +25,25 @@ from ..theme import theme
 from .plot_style import PlotPanel, class_color
 
 GRID_COLUMNS = 8
+TILE_PX = 40  # sample images are scaled up (whole pixels) to about this size
 
 
-def image_mosaic(images: list[np.ndarray], columns: int = GRID_COLUMNS) -> np.ndarray:
-    """Images (H, W) or (H, W, 3) in [0, 1] -> one (rows·(H+2), cols·(W+2), 3) uint8
-    picture with a 2-pixel gap, first image top-left, row 0 at the bottom (as drawn)."""
-    h, w = images[0].shape[:2]
-    cols = min(columns, len(images))
-    rows = -(-len(images) // cols)
-    out = np.zeros((rows * (h + 2), cols * (w + 2), 3), np.uint8)
-    for i, img in enumerate(images):
-        rgb = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
-        r, c = divmod(i, cols)
-        top = (rows - 1 - r) * (h + 2) + 1
-        out[top: top + h, c * (w + 2) + 1: c * (w + 2) + 1 + w] = (
-            np.clip(rgb[::-1], 0, 1) * 255).astype(np.uint8)
-    return out
+def to_qimage(image: np.ndarray) -> QImage:
+    """(H, W) grey or (H, W, 3) colour values in [0, 1] -> a QImage that owns its pixels."""
+    pixels = np.ascontiguousarray(np.clip(image, 0, 1) * 255, dtype=np.uint8)
+    h, w = pixels.shape[:2]
+    if pixels.ndim == 2:
+        return QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    rgb = np.ascontiguousarray(pixels[..., :3])
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def describe(preview: dict[str, Any]) -> str:
     sizes = preview.get("sizes", {})
     total = sum(sizes.values())
-    parts = [f"<b>{preview.get('name', '?')}</b> · {total:,} examples "
-             f"(train {sizes.get('train', 0):,} · val {sizes.get('val', 0):,} · "
-             f"test {sizes.get('test', 0):,})",
+    parts = [(f"<b>{preview.get('name', '?')}</b> · {total:,} examples "
+              f"(train {sizes.get('train', 0):,} · val {sizes.get('val', 0):,} · "
+              f"test {sizes.get('test', 0):,})"),
              "input [" + ", ".join(str(d) for d in preview.get("input_shape", ())) + "]"]
     classes = preview.get("classes") or ()
     if classes:
@@ -65,12 +63,11 @@ class DataPreview(PlotPanel):
         self.summary.setContentsMargins(6, 2, 6, 2)
         self.scatter_plot = self.add_plot("Training points", "x1", "x2", legend=True)
         self.scatter_plot.setAspectLocked(True)
-        self.image_plot = self.add_plot("Sample images", "", "")
-        self.image_plot.setAspectLocked(True)
-        for name in ("bottom", "left"):
-            self.image_plot.getPlotItem().hideAxis(name)
-        self.mosaic = pg.ImageItem(axisOrder="row-major")
-        self.image_plot.addItem(self.mosaic)
+        self.image_grid = QWidget()
+        self.image_grid.setObjectName("SampleImages")
+        self.image_layout = QGridLayout(self.image_grid)
+        self.image_layout.setSpacing(4)
+        self.image_layout.setContentsMargins(6, 8, 6, 0)
         self.series_plot = self.add_plot("Series", "time step", "value")
         self.table = QTableWidget()
         self.table.setObjectName("DataHead")
@@ -80,13 +77,12 @@ class DataPreview(PlotPanel):
         self.error.setProperty("role", "error")
         self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget()
-        for w in (self.scatter_plot, self.image_plot, self.series_plot, self.table, self.error):
+        for w in (self.scatter_plot, self.image_grid, self.series_plot, self.table, self.error):
             self.stack.addWidget(w)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addWidget(self.stack, 1)
-        self._labels: list[pg.TextItem] = []
         self.kind = ""
 
     def show_error(self, text: str) -> None:
@@ -129,26 +125,32 @@ class DataPreview(PlotPanel):
         self.stack.setCurrentWidget(self.scatter_plot)
 
     def _images(self, preview: dict[str, Any]) -> None:
-        images = [np.asarray(i, np.float32) for i in preview["images"]]
-        mosaic = image_mosaic(images)
-        self.mosaic.setImage(mosaic, autoLevels=False, levels=(0, 255))
-        h, w = images[0].shape[:2]
-        total_h = mosaic.shape[0]
-        self.mosaic.setRect(QRectF(0, 0, mosaic.shape[1], total_h))
-        for label in self._labels:
-            self.image_plot.removeItem(label)
-        self._labels.clear()
-        cols = min(GRID_COLUMNS, len(images))
-        color = theme().colors.get("text", "#ddd")
-        for i, name in enumerate(preview.get("labels", [])):
-            r, c = divmod(i, cols)
-            label = pg.TextItem(str(name), color=color, anchor=(0, 0))
-            label.setPos(c * (w + 2) + 1, total_h - r * (h + 2))
-            self.image_plot.addItem(label)
-            self._labels.append(label)
-        self.image_plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, total_h),
-                                               padding=0.02)
-        self.stack.setCurrentWidget(self.image_plot)
+        """Sample images on a grid, each scaled up without smoothing, its class under it."""
+        while self.image_layout.count():
+            item = self.image_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        labels = list(preview.get("labels", []))
+        for i, image in enumerate(preview["images"]):
+            qimage = to_qimage(np.asarray(image, np.float32))
+            scale = max(1, TILE_PX // max(qimage.width(), qimage.height()))
+            pixmap = QPixmap.fromImage(qimage.scaled(
+                qimage.width() * scale, qimage.height() * scale,
+                Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
+            tile = QLabel()
+            tile.setPixmap(pixmap)
+            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption = QLabel(str(labels[i]) if i < len(labels) else "")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption.setProperty("role", "muted")
+            r, c = divmod(i, GRID_COLUMNS)
+            self.image_layout.addWidget(tile, 2 * r, c)
+            self.image_layout.addWidget(caption, 2 * r + 1, c)
+        rows = 2 * (-(-len(preview["images"]) // GRID_COLUMNS))
+        for row in range(rows):
+            self.image_layout.setRowStretch(row, 0)
+        self.image_layout.setRowStretch(rows, 1)  # the pictures at the top, space below
+        self.stack.setCurrentWidget(self.image_grid)
 
     def _series(self, preview: dict[str, Any]) -> None:
         item = self.series_plot.getPlotItem()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from nnstudio.data import DatasetError, get_dataset, load_dataset, preview
+from nnstudio.data import preview
 from nnstudio.train import Callback, TrainResult
-from nnstudio.train.project_run import PreparedRun, RunSetupError, dataset_spec, prepare_run
+from nnstudio.train.project_run import PreparedRun, RunSetupError, prepare_run
 
 from ..session import ProjectSession
 from ..theme import THEMES, Theme, theme
@@ -39,6 +38,7 @@ from .boundary_view import BoundaryView
 from .curves_view import CurvesView
 from .data_preview import DataPreview
 from .evaluation_view import EvaluationView
+from .panel_parts import Banner, FillLayout, fmt_time, load_preview, resolved_dataset
 from .plot_style import PlotPanel, class_rgb, lut
 from .runs import RunRecord, RunStore
 from .runs_view import RunsView
@@ -50,63 +50,7 @@ LOCK_REASON = "training is running — stop it to edit"
 # whose Python painting competes with the trainer for the GIL (see benchmarks/
 # training_overhead.py: each % of the main thread spent in Python costs the trainer ~½ %)
 REPAINT_MS = 100
-SETTINGS_WIDTH = 420
-
-
-def _fmt_time(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def resolved_dataset(spec: dict[str, Any]) -> dict[str, Any]:
-    """A dataset spec with every option's value filled in (so two runs compare fairly)."""
-    try:
-        entry = get_dataset(spec["name"])
-        common = {o.name: spec.get(o.name, o.default) for o in entry.all_options()
-                  if o.name not in {x.name for x in entry.options}}
-        own = entry.resolve({k: v for k, v in spec.items() if k in {o.name for o in entry.options}})
-        return {"name": spec["name"], **common, **own}
-    except (DatasetError, KeyError):
-        return dict(spec)
-
-
-class Banner(QFrame):
-    """A coloured line of text with a close button (errors) or without (the lock)."""
-
-    def __init__(self, name: str, kind: str, closable: bool, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.kind = kind
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 3, 4, 3)
-        row.addWidget(self.label, 1)
-        if closable:
-            close = QToolButton()
-            close.setText("✕")
-            close.setAutoRaise(True)
-            close.setToolTip("Dismiss")
-            close.clicked.connect(self.hide)
-            row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.restyle(theme())
-        self.hide()
-
-    def restyle(self, t: Theme) -> None:
-        back = t.colors.get("error" if self.kind == "error" else "accent", "#c33")
-        self.setStyleSheet(f"QFrame#{self.objectName()} {{ background: {back}; border-radius: 3px; }}"
-                           f" QFrame#{self.objectName()} QLabel, QFrame#{self.objectName()} "
-                           "QToolButton { color: #ffffff; background: transparent; border: none; }")
-
-    def show_text(self, text: str) -> None:
-        self.label.setText(text)
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+SETTINGS_WIDTH = 380
 
 
 class TrainingDock(QWidget):
@@ -183,7 +127,6 @@ class TrainingDock(QWidget):
         scroll.setObjectName("TrainingSettingsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.settings)
         scroll.setMinimumWidth(SETTINGS_WIDTH)
         self.settings_scroll = scroll
@@ -211,7 +154,20 @@ class TrainingDock(QWidget):
                               (self.runs_view, "Runs")):
             self.pages.addTab(widget, title)
         self.pages.currentChanged.connect(self._on_page_changed)
-        layout = QVBoxLayout(self)
+        # the panel scrolls rather than setting a minimum size for the whole window: a
+        # small window still fits, and the panel gets scroll bars until it is enlarged
+        body = QWidget()
+        body.setObjectName("TrainingBody")
+        outer = QScrollArea()
+        outer.setObjectName("TrainingScroll")
+        outer.setWidgetResizable(True)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setWidget(body)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.addWidget(outer)
+        self.body_scroll = outer
+        layout = FillLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         layout.addLayout(strip)
@@ -265,7 +221,7 @@ class TrainingDock(QWidget):
         except RunSetupError as e:
             self.show_error(f"Cannot start training: {e}")
             return False
-        except Exception as e:  # the person's graph: torch may refuse a layer's settings
+        except Exception as e:  # noqa: BLE001 (the person's graph: torch may refuse a layer)
             self.show_error(f"Cannot start training: {type(e).__name__}: {e}")
             return False
         return self.start_prepared(prepared)
@@ -293,7 +249,7 @@ class TrainingDock(QWidget):
         try:
             self.runner.start(prepared, callbacks=list(self.extra_callbacks),
                               live={"class_rgb": class_rgb(n_classes), "lut": lut("viridis")})
-        except Exception as e:  # e.g. a config the trainer refuses before its thread starts
+        except Exception as e:  # noqa: BLE001 (a config the trainer refuses before it starts)
             self.session.set_locked("")
             record.finish(TrainResult("error", str(e)))
             self.store.touch(record)
@@ -328,6 +284,12 @@ class TrainingDock(QWidget):
         return self.runner.shutdown(ms)
 
     def show_error(self, text: str) -> None:
+        if text.startswith("Cannot start"):
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("not started")
+            self.status.setText("Nothing is training: fix what the red line says, then Train.")
+            self.status.setToolTip("")
         self.error_banner.show_text(text)
         self.message.emit(text.splitlines()[0])
 
@@ -364,7 +326,7 @@ class TrainingDock(QWidget):
         epochs = self.current.info.epochs if self.current and self.current.info else "?"
         self.progress.setFormat(f"epoch {s.epoch}/{epochs} · {s.global_step / total:.0%}")
         self.status.setText(f"loss {s.loss:.4g} · {s.samples_per_s:,.0f} samples/s · "
-                            f"ETA {_fmt_time(s.eta_s)}")
+                            f"ETA {fmt_time(s.eta_s)}")
 
     def _schedule_repaint(self) -> None:
         if not self._repaint_timer.isActive():
@@ -422,7 +384,7 @@ class TrainingDock(QWidget):
             self.progress.setFormat({"completed": "done", "stopped": "stopped",
                                      "early_stopping": "stopped early"}.get(result.stopped_reason,
                                                                             result.stopped_reason))
-            self.status.setText(f"{name}: {result.stopped_reason.replace('_', ' ')}"
+            self.status.setText(result.stopped_reason.replace("_", " ").capitalize()
                                 + (f" · val {summary}" if summary else ""))
             self.status.setToolTip(result.message)
             self.message.emit(f"{name}: {result.message}")
@@ -457,14 +419,17 @@ class TrainingDock(QWidget):
     def _style_panels(self, t: Theme) -> None:
         # the settings scroll area would paint the platform's light background
         window, muted = t.colors.get("panel", "#25292f"), t.colors.get("muted", "#8c96a3")
+        self.body_scroll.setStyleSheet(
+            f"QScrollArea#TrainingScroll, QScrollArea#TrainingScroll > QWidget,"
+            f" QWidget#TrainingBody {{ background: {window}; }}")
         self.settings_scroll.setStyleSheet(
             f"QScrollArea#TrainingSettingsScroll, QScrollArea#TrainingSettingsScroll > QWidget,"
             f" QWidget#TrainingSettings {{ background: {window}; }}"
             f" QWidget#TrainingSettings *:disabled {{ color: {muted}; }}")
 
     def _on_page_changed(self, _index: int) -> None:
-        if self.pages.currentWidget() is self.setup_page and self._preview_for is None:
-            self.refresh_preview()
+        if self.pages.currentWidget() is self.setup_page:
+            self.refresh_preview()  # nothing to do unless the data set changed meanwhile
         self._repaint()
 
     def _save_current_csv(self) -> None:
@@ -483,40 +448,21 @@ class TrainingDock(QWidget):
             self._preview_timer.start()
 
     def refresh_preview(self) -> None:
-        """Load the chosen data set and show it (Data page and the boundary's scatter).
+        """Load the chosen data set and show it (Setup page and the boundary's scatter).
 
-        Data sets made of a person's files are loaded only when this page is in view:
-        they can be large."""
+        A person's own files are loaded only while the Setup page is in view (they can
+        be large); a problem with the set-up is shown in place of the preview."""
         if self.runner.is_running:
             return
-        try:
-            spec = dataset_spec(self.session.project)
-        except RunSetupError as e:
-            self.data.show_error(str(e))
-            return
-        if spec == self._preview_for:
-            return
-        try:
-            entry = get_dataset(spec["name"])
-        except DatasetError as e:
-            self.data.show_error(str(e))
-            return
-        if entry.group == "Your files" and self.pages.currentWidget() is not self.setup_page:
-            return
-        options = {k: v for k, v in spec.items() if k != "name"}
-        config = (self.session.project.training.get("config") or {})
-        options.setdefault("seed", config.get("seed", 0))
-        try:
-            splits = load_dataset(spec["name"], **options)
-        except DatasetError as e:
-            self.data.show_error(f"dataset '{spec['name']}': {e}")
+        files_ok = self.pages.currentWidget() is self.setup_page
+        spec, view, problem = load_preview(self.session.project, self._preview_for, files_ok)
+        if problem:
+            self.data.show_error(problem)
+        elif view is not None:
+            self.data.set_preview(view)
+            self.boundary.set_data(view)
+        if spec is not None:
             self._preview_for = spec
-            return
-        view = preview(splits)
-        view["feature_names"] = tuple(splits.info.feature_names)
-        self.data.set_preview(view)
-        self.boundary.set_data(view)
-        self._preview_for = spec
 
     # ================================================================ export
     def export_png(self, path: str | Path, page: QWidget | None = None) -> bool:

@@ -31,7 +31,7 @@ class EvaluationView(PlotPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("EvaluationView")
-        self.plot = self.add_plot("Confusion matrix", "predicted class", "true class")
+        self.plot = self.add_plot("Confusion matrix", "predicted class", "true class", grid=False)
         item = self.plot.getPlotItem()
         item.invertY(True)  # row 0 (first true class) at the top, as matrices are read
         item.setMouseEnabled(False, False)

@@ -68,7 +68,8 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, t: Theme | None = None) -> Non
     item.titleLabel.setAttr("size", f"{LABEL_PT + 1}pt")
     if item.titleLabel.text:
         item.setTitle(item.titleLabel.text)
-    item.showGrid(x=True, y=True, alpha=0.18)
+    grid = getattr(plot, "nn_grid", True)  # a heat map (confusion matrix) wants none
+    item.showGrid(x=grid, y=grid, alpha=0.18)
     legend = item.legend
     if legend is not None:
         legend.setLabelTextColor(text)
@@ -98,7 +99,7 @@ def make_plot(parent: QWidget | None, title: str, x_label: str, y_label: str,
     item.hideButtons()
     if legend:
         item.addLegend(offset=(-6, 6), labelTextSize=f"{TICK_PT}pt", verSpacing=-4)
-    plot.setMinimumSize(160, 120)
+    plot.setMinimumSize(120, 90)
     style_plot(plot)
     cache_decorations(plot)
     return plot
@@ -116,8 +117,11 @@ class PlotPanel(QWidget):
         THEMES.changed.connect(self._on_theme)
 
     def add_plot(self, title: str, x_label: str, y_label: str,
-                 legend: bool = False) -> pg.PlotWidget:
+                 legend: bool = False, grid: bool = True) -> pg.PlotWidget:
         plot = make_plot(self, title, x_label, y_label, legend)
+        if not grid:
+            plot.nn_grid = False
+            style_plot(plot)
         self.plots.append(plot)
         return plot
 

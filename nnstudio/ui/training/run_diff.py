@@ -148,7 +148,7 @@ def _wire_text(wire: tuple[str, str, str, str], nodes: Mapping[str, Mapping[str,
 
 def _setting_name(key: str) -> str:
     # "config.lr" reads better as "lr"; dataset options keep their prefix
-    return key[len("config."):] if key.startswith("config.") else key
+    return key.removeprefix("config.")
 
 
 def _show(value: Any) -> str:

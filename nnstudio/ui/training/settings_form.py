@@ -220,6 +220,8 @@ class TrainingSettings(QWidget):
         layout.addWidget(self.error)
         layout.addStretch(1)
 
+        for widget in (self.dataset_combo, *self._fields.values()):
+            _compact(widget)
         session.undo_stack.indexChanged.connect(self.refresh)
         session.project_replaced.connect(self.refresh)
         self.refresh()
@@ -248,7 +250,7 @@ class TrainingSettings(QWidget):
             self._show_options(spec)
         try:
             losses = recipe_class(values["recipe"]).losses
-        except Exception:  # an unknown recipe is reported by validate()
+        except Exception:  # noqa: BLE001 (an unknown recipe is reported by validate())
             losses = ("auto",)
         if list(losses) != [self.loss.itemText(i) for i in range(self.loss.count())]:
             with QSignalBlocker(self.loss):
@@ -343,6 +345,7 @@ class TrainingSettings(QWidget):
                 continue
             widget = self._option_editor(opt, spec.get(opt.name, opt.default))
             widget.setToolTip(opt.doc)
+            _compact(widget)
             label = opt.name.replace("_", " ") + (" *" if opt.required else "")
             self.options_form.addRow(label, widget)
             self._option_widgets[opt.name] = (opt, widget)
@@ -415,6 +418,14 @@ class TrainingSettings(QWidget):
     def option_widget(self, name: str) -> QWidget | None:
         found = self._option_widgets.get(name)
         return found[1] if found else None
+
+
+def _compact(widget: QWidget) -> None:
+    """Let a field shrink with the panel instead of widening the whole window."""
+    widget.setMinimumWidth(70)
+    if isinstance(widget, QComboBox):
+        widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        widget.setMinimumContentsLength(6)
 
 
 def _section(text: str) -> QLabel:

@@ -206,7 +206,7 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             result = self.trainer.fit()  # reports run problems in the result, never raises
-        except BaseException as exc:  # a bug of ours (a callback) or of the engine
+        except BaseException as exc:  # noqa: BLE001 (a bug of ours or the engine's: say so)
             last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
             where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last[0] else ""
             result = TrainResult("error", f"Training ended by an unexpected error{where}: "
@@ -379,12 +379,12 @@ class TrainingRunner(QObject):
             return
         self._done = True
         self._timer.stop()
-        if self.run_thread is not None:
-            # `finished` is emitted just before the thread deletes the worker and ends:
-            # wait for that (a moment) so nothing of the run is left running or undeleted
-            if self.run_thread.wait(2000):
-                _LIVE_THREADS.discard(self.run_thread)
-                RunInterpreterPolicy.release()  # (kept held while a stuck thread still runs)
+        # `finished` is emitted just before the thread deletes the worker and ends: wait
+        # for that (a moment) so nothing of the run is left running or undeleted; a stuck
+        # thread stays referenced, and the interpreter policy stays held, until it ends
+        if self.run_thread is not None and self.run_thread.wait(2000):
+            _LIVE_THREADS.discard(self.run_thread)
+            RunInterpreterPolicy.release()
         batch = self.outbox.drain() if self.outbox is not None else UpdateBatch()
         result = batch.result or TrainResult("error", "The training thread ended without a result.")
         self.result = result
