@@ -4,9 +4,9 @@ A parameter knows its kind, default, bounds or choices, and how to turn a raw va
 (from a file, a clipboard or a widget) into a clean Python value — or say exactly why
 it cannot.  Because every value that reaches generated code passes through
 :meth:`Param.coerce`, only ints, floats, bools, tuples of ints and strings from a
-fixed list of choices ever get written into a source file.  The two text kinds —
-``text`` (a graph's name, a file path) and ``names`` (a Block's port names) — are read
-by the document and never written into generated code.
+fixed list of choices ever get written into a source file.  The text kinds — ``text``
+(a file path), ``graph`` (the name of a graph of the project) and ``names`` (a Block's
+port names) — are read by the document and never written into generated code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "choice", "ints", "text", "names"]
+ParamKind = Literal["int", "float", "bool", "choice", "ints", "text", "graph", "names"]
 MAX_TEXT = 1000  # characters in a "text" value or in one of "names"
 
 
@@ -73,7 +73,7 @@ class Param:
                 )
                 raise ParamError(f"{self.name}: expected {want} integers, got {len(value)}")
             return tuple(self._bounded(self._int(v)) for v in value)
-        if self.kind == "text":
+        if self.kind in ("text", "graph"):
             return self._text(value)
         if self.kind == "names":
             if not isinstance(value, (list, tuple)):
@@ -159,6 +159,10 @@ def Ints(name, default, min=None, max=None, min_len=1, max_len=8, doc="", key=Fa
 
 def Text(name, default="", doc="", key=False) -> Param:
     return Param(name, "text", default, doc, key=key)
+
+
+def GraphName(name, default="", doc="", key=False) -> Param:
+    return Param(name, "graph", default, doc, key=key)
 
 
 def Names(name, default=(), doc="", max_len=64, derived=False) -> Param:

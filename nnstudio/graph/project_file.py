@@ -220,7 +220,10 @@ class _Reader:
             g = self.graph(gd, f"graphs[{i}]")
             if any(other.name == g.name for other in project.graphs):
                 self.fail(f"graphs[{i}].name", f"another graph is already named {g.name!r}")
-            project.add_graph(g)
+            try:
+                project.add_graph(g)
+            except GraphError as e:  # whatever else the document refuses in a graph
+                self.fail(f"graphs[{i}].name", str(e))
         self.check_blocks(project)
         for key in ("training", "meta"):
             value = self.want(data.get(key, {}), dict, key, "an object")
@@ -245,7 +248,10 @@ class _Reader:
 
     def graph(self, gd: Any, where: str) -> Graph:
         self.want(gd, dict, where, "an object")
-        g = Graph(self.text(gd.get("name", "Net"), f"{where}.name", allow_empty=False))
+        name = self.text(gd.get("name", "Net"), f"{where}.name", allow_empty=False)
+        if len(name) > MAX_NAME:
+            self.fail(f"{where}.name", f"names are at most {MAX_NAME} characters")
+        g = Graph(name)
         nodes = self.want(gd.get("nodes", []), list, f"{where}.nodes", "a list")
         if len(nodes) > MAX_NODES:
             self.fail(f"{where}.nodes", f"{len(nodes):,} nodes is more than the "

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -534,7 +535,12 @@ def install_fairness_view(window: MainWindow) -> FairnessView:
     training dock when there is one: when a run ends (``dock.run_finished``), the run's
     :class:`PreparedRun` is read from ``dock.prepared`` and shown."""
     view = FairnessView(window.session, window)
-    window.add_bottom_tab(view, TAB_TITLE)
+    # scrolled, so that the charts' minimum width never sets the window's
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(view)
+    window.add_bottom_tab(scroll, TAB_TITLE)
     view.message.connect(window.show_message)
     dock = getattr(getattr(window, "training", None), "dock", None)
     if dock is not None and hasattr(dock, "run_finished"):

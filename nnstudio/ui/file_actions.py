@@ -188,6 +188,9 @@ class FileController(QObject):
         except OSError as e:
             self._error("Cannot save the project", f"{path}: {e.strerror or e}")
             return False
+        except ProjectFileError as e:  # e.g. text that is not valid Unicode: say so, keep it
+            self._error("Cannot save the project", str(e))
+            return False
         path = str(Path(path).resolve())
         self.session.mark_saved(path)
         self.recent.add(path)

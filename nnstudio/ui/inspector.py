@@ -271,7 +271,7 @@ class Inspector(QWidget):
                 self.name_edit.setText(node.name)
             _set_error(self.name_error, None)
         for name, editor in self._editors.items():
-            if node.type == "Block" and name == "graph" and hasattr(editor, "set_choices"):
+            if editor.param.kind == "graph":  # offer the project's other graphs
                 project = self.graph.project
                 editor.set_choices([g.name for g in project.graphs if g is not self.graph]
                                    if project is not None else [])

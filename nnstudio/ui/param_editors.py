@@ -202,8 +202,29 @@ class IntsEditor(ParamEditor):
 
 
 class TextEditor(ParamEditor):
-    """One line of text (a Block's graph or source file), typed or picked from the
-    choices the inspector offers (:meth:`set_choices`: the project's graphs)."""
+    """One line of text (a Block's source file)."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.line = QLineEdit(self)
+        self.line.editingFinished.connect(lambda: self.committed.emit(self.line.text()))
+        self._layout.addWidget(self.line)
+
+    @property
+    def field(self) -> QLineEdit:
+        return self.line
+
+    def set_value(self, value) -> None:
+        with QSignalBlocker(self.line):
+            self.line.setText(str(value))
+
+    def value(self) -> str:
+        return self.line.text()
+
+
+class GraphEditor(ParamEditor):
+    """The name of a graph (the one a Block runs): typed, or picked from the choices the
+    inspector offers (:meth:`set_choices`: the project's other graphs)."""
 
     def __init__(self, param: Param, parent=None):
         super().__init__(param, parent)
@@ -266,6 +287,7 @@ EDITORS: dict[str, type[ParamEditor]] = {
     "choice": ChoiceEditor,
     "ints": IntsEditor,
     "text": TextEditor,
+    "graph": GraphEditor,
     "names": NamesEditor,
 }
 

@@ -81,7 +81,7 @@ def test_lstm_parameter_count_matches_the_formula():
 # compiled layer runs and produces exactly the inferred shape and parameter count.
 
 def _param_values(p):
-    if p.kind in ("text", "names"):  # a Block's graph and ports: see test_blocks.py
+    if p.kind in ("text", "graph", "names"):  # a Block's graph and ports: test_blocks.py
         return st.just(p.default)
     if p.kind == "bool":
         return st.booleans()

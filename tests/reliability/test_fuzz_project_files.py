@@ -402,6 +402,8 @@ FOUND = [
     ("lone surrogate in a training key", "training.x\udc00", 1, "training"),
     ("newline in a training key", "training.a\nb", math.nan, "numbers must be finite"),
     ("newline in a parameter name", "graphs.0.nodes.1.params.a\nb", 3, "has no parameter"),
+    ("graph name over 200 characters", "graphs.0.name", "x" * 201,
+     "graphs[0].name: names are at most 200 characters"),
 ]
 
 

@@ -324,3 +324,22 @@ def test_a_manager_without_a_window_autosaves_a_bare_session(qapp, folder):
     assert manager.autosave_now() == str(manager.store.project_file)
     manager.shutdown()
     assert list(folder.iterdir()) == []
+
+
+def test_a_project_that_cannot_be_written_is_reported_and_stays_unsaved(make_window, folder,
+                                                                        tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical",
+                        staticmethod(lambda parent, title, text, *a, **k: shown.append(text)))
+    window = make_window()
+    manager = install_recovery(window, RecoveryStore(folder), interval_ms=10_000_000)
+    messages = []
+    manager.message.connect(messages.append)
+    g = window.session.current_graph
+    window.session.push(SetParamsCommand(g, g.nodes[0].id, {}))  # dirty
+    window.session.project.graph().rename("a\ud800b")  # a lone surrogate: no UTF-8 for it
+    assert not window.files._save_to(str(tmp_path / "x.nnstudio"))
+    assert shown and "not valid Unicode" in shown[0]
+    assert window.session.dirty and not (tmp_path / "x.nnstudio").exists()
+    assert manager.autosave_now() is None and "not valid Unicode" in messages[0]
+    manager.shutdown()

@@ -1,6 +1,6 @@
 """Block: a node that runs another graph as one layer (see :mod:`nnstudio.graph.blocks`)."""
 
-from ..params import Names, Text
+from ..params import GraphName, Names, Text
 from ..spec import REGISTRY, LayerSpec, PortSpec
 
 
@@ -43,8 +43,8 @@ REGISTRY.register(
         "network to reuse — written as a nested nn.Module class.",
         infer=_infer,
         params=(
-            Text("graph", "", "the graph this block runs: one of this project's graphs, or "
-                              "of the source file", key=True),
+            GraphName("graph", "", "the graph this block runs: one of this project's "
+                                   "graphs, or of the source file", key=True),
             Text("source", "", "another project file (a path relative to this one) whose "
                                "graph and trained weights the block reuses; empty: this "
                                "project"),

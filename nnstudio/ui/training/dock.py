@@ -68,6 +68,7 @@ class TrainingDock(QWidget):
         self.runner = TrainingRunner(self)
         self.store = RunStore(self)
         self.current: RunRecord | None = None
+        self.prepared: PreparedRun | None = None
         self.extra_callbacks: list[Callback] = []  # added to every run (tests, benchmarks)
         self._pausing = False
         self._runs_dirty = False
@@ -234,6 +235,7 @@ class TrainingDock(QWidget):
         record = self.store.new_run(resolved_dataset(prepared.dataset), prepared.config.to_dict(),
                                     prepared.graph_snapshot)
         self.current = record
+        self.prepared = prepared  # read by views that follow finished runs (Fairness)
         self._show_data(prepared)
         self.evaluation.clear()
         self.activations.clear()
