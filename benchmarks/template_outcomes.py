@@ -2,7 +2,7 @@
 
 Each template trains with its own settings (dataset, epochs, optimizer, seed 0) on the
 CPU with one thread, started the way the app and ``nnstudio train`` start a run
-(:func:`~nnstudio.train.headless.seeded_prepare_run`, then ``Trainer.fit``).  The
+(:func:`~nnstudio.train.project_run.prepare_run`, then ``Trainer.fit``).  The
 seconds are the wall time of ``fit`` (moving the data, the epochs, the final
 evaluations), after one unreported warm-up fit that pays PyTorch's one-time costs.
 
@@ -35,7 +35,7 @@ import torch
 from nnstudio.graph.project_file import save_project
 from nnstudio.graph.templates import load_template
 from nnstudio.train import Trainer, TrainResult
-from nnstudio.train.headless import seeded_prepare_run
+from nnstudio.train.project_run import prepare_run
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ _SPLIT = {"val": "validation", "test": "test"}
 
 def fit(template: str, **overrides) -> tuple[TrainResult, float]:
     """Train ``template`` as shipped on the CPU; returns the result and the fit's seconds."""
-    prepared = seeded_prepare_run(load_template(template),
-                                  config_overrides={"device": "cpu", **overrides})
+    prepared = prepare_run(load_template(template),
+                           config_overrides={"device": "cpu", **overrides})
     t0 = time.perf_counter()
     result = Trainer(prepared.model, prepared.splits, prepared.config).fit()
     return result, time.perf_counter() - t0
