@@ -188,8 +188,9 @@ class TrainingDock(QWidget):
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(250)
-        self._preview_timer.timeout.connect(self.refresh_preview)
+        self._preview_timer.timeout.connect(self._refresh_preview_when_shown)
         self._preview_for: Any = None
+        self._preview_pending = False
         self._preview_timer.start()
 
         self.runner.updated.connect(self._on_batch)
@@ -449,6 +450,18 @@ class TrainingDock(QWidget):
         if not self.runner.is_running:
             self._preview_timer.start()
 
+    def _refresh_preview_when_shown(self) -> None:
+        if not self.isVisible():
+            # loading a data set pulls in scikit-learn and friends: not before the tab shows
+            self._preview_pending = True
+            return
+        self.refresh_preview()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._preview_pending:
+            self._preview_timer.start()
+
     def refresh_preview(self) -> None:
         """Load the chosen data set and show it (Setup page and the boundary's scatter).
 
@@ -456,6 +469,7 @@ class TrainingDock(QWidget):
         be large); a problem with the set-up is shown in place of the preview."""
         if self.runner.is_running:
             return
+        self._preview_pending = False
         files_ok = self.pages.currentWidget() is self.setup_page
         spec, view, problem = load_preview(self.session.project, self._preview_for, files_ok)
         if problem:
