@@ -165,20 +165,26 @@ class ReconstructionRecipe(_Reproduces):
         n = len(split)
         if n == 0:
             return Evaluation({})
-        sums = []
-        with eval_mode(model), torch.no_grad():
-            for i in range(0, n, batch_size):
-                x = split.x[i:i + batch_size].float()
-                out = self._reconstruct(model, x)
-                sums.append(torch.stack([
-                    self._recon_terms(out, x).sum(),
-                    (self.to_data(out, x) - x).pow(2).sum(),
-                    self._baseline_sum(x)]))
-        loss, sq, base = torch.stack(sums).double().sum(dim=0).cpu().tolist()
+
+        def terms(x):
+            out = self._reconstruct(model, x)
+            return [self._recon_terms(out, x).sum(), (self.to_data(out, x) - x).pow(2).sum(),
+                    self._baseline_sum(x)]
+
+        loss, sq, base = _batched_sums(model, split, batch_size, terms)
         values = n * math.prod(split.x.shape[1:])
         mse, base_mse = sq / values, base / values
         return Evaluation({"loss": loss / values, "mse": mse, "baseline_mse": base_mse,
                            "baseline_ratio": _ratio(base_mse, mse)})
+
+
+def _batched_sums(model: nn.Module, split: Any, batch_size: int, terms) -> list[float]:
+    """Sum, over ``split`` in batches (eval mode, no grad), the scalars ``terms(x)`` returns."""
+    sums = []
+    with eval_mode(model), torch.no_grad():
+        for i in range(0, len(split), batch_size):
+            sums.append(torch.stack(terms(split.x[i:i + batch_size].float())))
+    return torch.stack(sums).double().sum(dim=0).cpu().tolist()
 
 
 def _ratio(num: float, den: float) -> float:
@@ -308,15 +314,13 @@ class VAERecipe(_Reproduces):
         n = len(split)
         if n == 0:
             return Evaluation({})
-        sums = []
-        with eval_mode(model), torch.no_grad():
-            for i in range(0, n, batch_size):
-                x = split.x[i:i + batch_size].float()
-                recon, kl, out = self._terms(model, x)
-                sums.append(torch.stack([recon.sum(), kl.sum(),
-                                         (self.to_data(out, x) - x).pow(2).sum(),
-                                         self._baseline_sum(x)]))
-        recon_s, kl_s, sq, base = torch.stack(sums).double().sum(dim=0).cpu().tolist()
+
+        def terms(x):
+            recon, kl, out = self._terms(model, x)
+            return [recon.sum(), kl.sum(), (self.to_data(out, x) - x).pow(2).sum(),
+                    self._baseline_sum(x)]
+
+        recon_s, kl_s, sq, base = _batched_sums(model, split, batch_size, terms)
         values = n * math.prod(split.x.shape[1:])
         recon, kl = recon_s / n, kl_s / n
         mse, base_mse = sq / values, base / values
