@@ -33,6 +33,7 @@ from nnstudio.train.recipes import (
     recipe_names,
     register_recipe,
 )
+from nnstudio.train.preview import Preview
 from nnstudio.train.trainer import Trainer, TrainResult
 
 # Imported for their side effect: each module registers its recipes.
@@ -64,6 +65,7 @@ __all__ = [
     "Layout",
     "NextTokenRecipe",
     "OptimizerSet",
+    "Preview",
     "Recipe",
     "ReconstructionRecipe",
     "RegressionRecipe",

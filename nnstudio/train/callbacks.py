@@ -21,6 +21,7 @@ from nnstudio.train.errors import TrainingError
 
 if TYPE_CHECKING:
     from nnstudio.train.activations import ActivationSnapshot
+    from nnstudio.train.preview import Preview
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,16 @@ class Callback:
     def on_activations(self, snap: ActivationSnapshot) -> None:
         """A new look inside the network, at most ``activations.max_rate_hz`` a second."""
 
+    def on_preview(self, previews: list[Preview]) -> None:
+        """The recipe's live pictures (:mod:`nnstudio.train.preview`), about once a second
+        and once at the end; asked for only when a callback overrides this."""
+
     def on_train_end(self, result: TrainResult) -> None:
         """Once at the end, whatever the outcome (completed, stopped, early stop, error)."""
 
 
 _EVENTS = ("on_train_start", "on_step", "on_epoch_end", "on_evaluate", "on_activations",
-           "on_train_end")
+           "on_preview", "on_train_end")
 
 
 class CallbackList(Callback):
@@ -161,6 +166,10 @@ class CallbackList(Callback):
     def on_activations(self, snap: ActivationSnapshot) -> None:
         for cb in self.callbacks:
             cb.on_activations(snap)
+
+    def on_preview(self, previews: list[Preview]) -> None:
+        for cb in self.callbacks:
+            cb.on_preview(previews)
 
     def on_train_end(self, result: TrainResult) -> None:
         for cb in self.callbacks:

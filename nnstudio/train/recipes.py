@@ -31,6 +31,7 @@ from nnstudio.train.requirements import Layout, one_graph
 
 if TYPE_CHECKING:  # the trainer duck-types the data contract; no runtime import needed
     from nnstudio.data.base import DatasetInfo, DatasetSplits, Split
+    from nnstudio.train.preview import Preview
     from nnstudio.train.config import TrainConfig
 
 Mode = Literal["min", "max"]
@@ -151,6 +152,12 @@ class Recipe:
             torch.nn.utils.clip_grad_norm_(self._params, self._clip)
         optimizer.step()
         return loss
+
+    def preview(self, model: nn.Module, source: Split, step: int, epoch: int) -> list[Preview]:
+        """Pictures of the model at work on ``source`` (a probe split) for the window's
+        Live page (see :mod:`nnstudio.train.preview`); none by default.  Runs in eval
+        mode without gradients, at most about once a second: keep it cheap."""
+        return []
 
     def evaluate(self, model: nn.Module, split: Split, batch_size: int) -> Evaluation:
         """Metrics of ``model`` on ``split`` (eval mode, no gradients, any batch size)."""

@@ -46,7 +46,8 @@ from nnstudio.train.errors import (
     out_of_memory,
 )
 from nnstudio.train.optim import build_scheduler
-from nnstudio.train.recipes import Evaluation, create_recipe
+from nnstudio.train.preview import PROBE_SIZE, PreviewProbe
+from nnstudio.train.recipes import Evaluation, Recipe, create_recipe
 
 if TYPE_CHECKING:
     from nnstudio.data.base import DatasetSplits
@@ -76,7 +77,8 @@ class Trainer:
     ``control`` pauses/stops the run from another thread (one is made if None).
     ``resume_from`` continues a checkpoint at its next epoch; ``checkpoint_dir`` gets
     ``last.pt`` after every epoch and ``best.pt`` at each new best, both atomic.
-    ``report_every_s`` bounds how often ``on_step`` runs (0 = after every step).
+    ``report_every_s`` bounds how often ``on_step`` runs (0 = after every step);
+    ``preview_every_s`` how often the recipe's live pictures are drawn (``on_preview``).
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class Trainer:
         resume_from: str | Path | None = None,
         checkpoint_dir: str | Path | None = None,
         report_every_s: float = 0.05,
+        preview_every_s: float = 1.0,
     ) -> None:
         self.model = model
         self.splits = splits
@@ -101,10 +104,14 @@ class Trainer:
         if not report_every_s >= 0:
             raise ValueError(f"report_every_s must be 0 or more, not {report_every_s!r}")
         self.report_every_s = report_every_s
+        if not preview_every_s > 0:
+            raise ValueError(f"preview_every_s must be more than 0, not {preview_every_s!r}")
+        self.preview_every_s = preview_every_s
         self.global_step = 0
         self._started = False
         self.history: list[dict[str, float]] = []
         self._probe: ActivationProbe | None = None
+        self._live: PreviewProbe | None = None
 
     # ================================================================= the run
     def fit(self) -> TrainResult:
@@ -172,6 +179,10 @@ class Trainer:
             a, probe_src = c.activations, self.val if len(self.val) else self.train
             self._probe = ActivationProbe(self.model, probe_src.x[: a.probe_size], a.bins,
                                           a.max_channels, a.max_rate_hz)
+        if self.callbacks.wants("on_preview") and type(self.recipe).preview is not Recipe.preview:
+            src = self.val if len(self.val) else self.train
+            self._live = PreviewProbe(self.model, _Tensors(src.x[:PROBE_SIZE], src.y[:PROBE_SIZE]),
+                                      self.recipe.preview, 1.0 / self.preview_every_s)
         self.callbacks.on_train_start(RunInfo(
             self.total_steps, self.steps_per_epoch, c.epochs, self.start_epoch, str(self.device),
             sum(p.numel() for p in self.model.parameters()), sum(p.numel() for p in params),
@@ -322,6 +333,17 @@ class Trainer:
                 raise forward_failure(exc, self.model, "while capturing activations") from exc
             if snap is not None:
                 self.callbacks.on_activations(snap)
+        self._show_live(epoch)
+
+    def _show_live(self, epoch: int, *, force: bool = False) -> None:
+        if self._live is None:
+            return
+        try:
+            previews = self._live.maybe_capture(self.global_step, epoch, force=force)
+        except Exception as exc:  # same model code as training: report it the same way
+            raise forward_failure(exc, self.model, "while drawing the live view") from exc
+        if previews:
+            self.callbacks.on_preview(previews)
 
     def _evaluate(self, name: str, split: _Tensors, epoch: int) -> Evaluation:
         bs = 2 * self.config.batch_size  # no gradients kept: twice the batch fits
@@ -357,6 +379,7 @@ class Trainer:
                               if restored or not self._last_val else self._last_val)
         if len(self.test):
             metrics["test"] = self._evaluate("test", self.test, self._epoch).metrics
+        self._show_live(self._epoch, force=True)  # the picture of the model as it ends
         if reason == "early_stopping":
             watched = f"validation {t.metric}" if len(self.val) else "the training loss"
             message = (f"Early stopping after epoch {self._epoch}: {watched} did not "

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.data import preview
-from nnstudio.train import Callback, TrainResult
+from nnstudio.train import Callback, ConfigError, Recipe, TrainResult, recipe_class
 from nnstudio.train.project_run import PreparedRun, RunSetupError, prepare_run
 
 from ..session import ProjectSession
@@ -38,6 +38,7 @@ from .boundary_view import BoundaryView
 from .curves_view import CurvesView
 from .data_preview import DataPreview
 from .evaluation_view import EvaluationView
+from .live_view import LiveView
 from .panel_parts import Banner, FillLayout, fmt_time, load_preview, resolved_dataset
 from .plot_style import PlotPanel, class_rgb, lut
 from .runs import RunRecord, RunStore
@@ -141,6 +142,7 @@ class TrainingDock(QWidget):
         sl.addWidget(self.data, 2)
         self.setup_page = setup
         self.curves = CurvesView()
+        self.live = LiveView()
         self.boundary = BoundaryView()
         self.activations = ActivationsView()
         self.evaluation = EvaluationView()
@@ -149,12 +151,13 @@ class TrainingDock(QWidget):
         self.pages = QTabWidget()
         self.pages.setObjectName("TrainingPages")
         self.pages.setDocumentMode(True)
-        for widget, title in ((setup, "Setup"), (self.curves, "Curves"),
+        for widget, title in ((setup, "Setup"), (self.curves, "Curves"), (self.live, "Live"),
                               (self.boundary, "Decision boundary"),
                               (self.activations, "Activations"), (self.evaluation, "Evaluation"),
                               (self.runs_view, "Runs")):
             self.pages.addTab(widget, title)
         self.pages.currentChanged.connect(self._on_page_changed)
+        self._show_live_tab()
         # the panel scrolls rather than setting a minimum size for the whole window: a
         # small window still fits, and the panel gets scroll bars until it is enlarged
         body = QWidget()
@@ -240,6 +243,8 @@ class TrainingDock(QWidget):
         self._show_data(prepared)
         self.evaluation.clear()
         self.activations.clear()
+        self.live.clear()
+        live = self._show_live_tab(prepared.config.recipe)
         self.curves.set_runs(record, [r for r in self.store.runs if r.overlay and r is not record])
         n_classes = max(prepared.splits.info.n_classes, 1)
         self.session.set_locked(LOCK_REASON)
@@ -248,7 +253,7 @@ class TrainingDock(QWidget):
         self.progress.setFormat("starting…")
         self.status.setText(f"{record.name}: starting on {record.dataset.get('name')}…")
         if self.pages.currentWidget() is self.setup_page:
-            self.pages.setCurrentWidget(self.curves)
+            self.pages.setCurrentWidget(self.live if live else self.curves)
         try:
             self.runner.start(prepared, callbacks=list(self.extra_callbacks),
                               live={"class_rgb": class_rgb(n_classes), "lut": lut("viridis")})
@@ -318,6 +323,8 @@ class TrainingDock(QWidget):
             self.activations.set_frame(batch.activations)
         if batch.boundary is not None:
             self.boundary.set_boundary(batch.boundary)
+        if batch.previews:
+            self.live.set_previews(batch.previews)
         if batch.steps or batch.epochs:
             self.curves.note_new_data()
         self._schedule_repaint()
@@ -413,6 +420,8 @@ class TrainingDock(QWidget):
             self.message.emit("Training stopped: another project was opened.")
         self._preview_for = None
         self._preview_timer.start()
+        self.live.clear()
+        self._show_live_tab()
 
     def _on_theme(self, t: Theme) -> None:
         self.lock_banner.restyle(t)
@@ -446,7 +455,21 @@ class TrainingDock(QWidget):
         self.boundary.set_data(view)
         self._preview_for = prepared.dataset
 
+    def _show_live_tab(self, recipe: str | None = None) -> bool:
+        """Show the Live page only for recipes that draw something there."""
+        if recipe is None:
+            config = self.session.project.training.get("config", {})
+            recipe = config.get("recipe", "classification") if isinstance(config, dict) else ""
+        try:
+            cls = recipe_class(recipe)
+        except ConfigError:  # an unknown recipe is reported when training starts
+            cls = Recipe
+        shown = cls.preview is not Recipe.preview
+        self.pages.setTabVisible(self.pages.indexOf(self.live), shown)
+        return shown
+
     def _on_settings_changed(self) -> None:
+        self._show_live_tab()
         if not self.runner.is_running:
             self._preview_timer.start()
 

@@ -50,6 +50,7 @@ from nnstudio.train import (
     Trainer,
     TrainResult,
 )
+from nnstudio.train.preview import Preview
 from nnstudio.train.project_run import PreparedRun
 
 from .activation_history import ActivationFrame, ActivationHistory
@@ -120,11 +121,12 @@ class UpdateBatch:
     evals: list[EvalInfo] = field(default_factory=list)
     activations: ActivationFrame | None = None  # the latest only
     boundary: BoundaryImage | None = None  # the latest only
+    previews: list[Preview] | None = None  # the latest set only
     result: TrainResult | None = None
 
     def __bool__(self) -> bool:
         return bool(self.run or self.steps or self.epochs or self.evals or self.activations
-                    or self.boundary or self.result)
+                    or self.boundary or self.previews or self.result)
 
 
 class Outbox:
@@ -158,6 +160,10 @@ class Outbox:
         with self._lock:
             self._batch.boundary = image
 
+    def put_previews(self, previews: list[Preview]) -> None:
+        with self._lock:
+            self._batch.previews = list(previews)
+
     def put_result(self, result: TrainResult) -> None:
         with self._lock:
             if self._batch.result is None:
@@ -187,6 +193,9 @@ class _ToOutbox(Callback):
 
     def on_evaluate(self, ev: EvalInfo) -> None:
         self.outbox.put_eval(ev)
+
+    def on_preview(self, previews: list[Preview]) -> None:
+        self.outbox.put_previews(previews)
 
     def on_train_end(self, result: TrainResult) -> None:
         self.outbox.put_result(result)
