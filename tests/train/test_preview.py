@@ -3,6 +3,8 @@ and never changing the course of training."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 import torch
 
@@ -15,7 +17,7 @@ from .conftest import make_blobs, mlp
 
 class _ShowingRecipe(ClassificationRecipe):
     name = "preview_test"
-    calls: list[tuple[int, int, int, bool]] = []
+    calls: ClassVar[list[tuple[int, int, int, bool]]] = []
 
     def preview(self, model, source, step, epoch):
         _ShowingRecipe.calls.append((len(source.x), step, epoch, model.training))

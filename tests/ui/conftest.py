@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 import nnstudio.graph  # noqa: F401  (registers the layer catalog)
 from nnstudio.graph import Graph, Project
+from nnstudio.graph.templates import load_template
 from nnstudio.ui.session import ProjectSession
-
 
 GRAPH_SIGNALS = ("node_added", "node_removed", "node_changed", "node_moved", "edge_added",
                  "edge_removed", "changed")
@@ -314,3 +314,40 @@ def make_window(qapp, qtbot):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+# ---- the Training panel on a small, fast project (shared by the training UI tests)
+def small_project(template: str = "mlp", n_samples: int = 400, **config):
+    """A template with a small data set and a short, CPU-only configuration."""
+    project = load_template(template)
+    project.training["dataset"]["n_samples"] = n_samples
+    project.training["config"].update({"epochs": 3, "device": "cpu", **config})
+    return project
+
+
+@pytest.fixture
+def train_window(make_window):
+    """``train_window(project)`` → a shown MainWindow on it; runs are stopped and joined
+    at teardown even when a test fails half-way."""
+    made = []
+
+    def make(project=None, size=(1400, 900)):
+        window = make_window(ProjectSession(project or small_project()), size=size)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        assert window.training.shutdown(5000)
+        # commands left on a stack that is garbage-collected later can crash PySide (a
+        # QUndoStack of Python QUndoCommands destroyed inside a GC pass); the session
+        # fixture of conftest clears its stack for the same reason
+        window.session.undo_stack.clear()
+
+
+def dock_of(window):
+    return window.training.dock
+
+
+def finish(qtbot, dock, timeout=60_000):
+    qtbot.waitUntil(lambda: not dock.is_running, timeout=timeout)

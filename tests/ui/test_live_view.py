@@ -11,7 +11,7 @@ from nnstudio.train import recipes as recipes_module
 from nnstudio.ui.training import live_view
 from nnstudio.ui.training.live_view import LiveRenderer, LiveView
 
-from .test_training_dock import dock_of, finish, small_project, train_window  # noqa: F401
+from .conftest import dock_of, finish, small_project
 
 
 class _Scores(ClassificationRecipe):

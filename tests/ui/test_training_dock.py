@@ -12,47 +12,12 @@ import pytest
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QPushButton, QTextBrowser
 
-from nnstudio.graph.templates import load_template
 from nnstudio.ui.commands import AddNodeCommand
 from nnstudio.ui.session import ProjectSession
 from nnstudio.ui.training import LOCK_REASON
 from nnstudio.ui.training.runs import compare
 
-
-def small_project(template: str = "mlp", n_samples: int = 400, **config):
-    """A template with a small data set and a short, CPU-only configuration."""
-    project = load_template(template)
-    project.training["dataset"]["n_samples"] = n_samples
-    project.training["config"].update({"epochs": 3, "device": "cpu", **config})
-    return project
-
-
-@pytest.fixture
-def train_window(make_window):
-    """``train_window(project)`` → a shown MainWindow on it; runs are stopped and joined
-    at teardown even when a test fails half-way."""
-    made = []
-
-    def make(project=None, size=(1400, 900)):
-        window = make_window(ProjectSession(project or small_project()), size=size)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        assert window.training.shutdown(5000)
-        # commands left on a stack that is garbage-collected later can crash PySide (a
-        # QUndoStack of Python QUndoCommands destroyed inside a GC pass); the session
-        # fixture of conftest clears its stack for the same reason
-        window.session.undo_stack.clear()
-
-
-def dock_of(window):
-    return window.training.dock
-
-
-def finish(qtbot, dock, timeout=60_000):
-    qtbot.waitUntil(lambda: not dock.is_running, timeout=timeout)
+from .conftest import dock_of, finish, small_project
 
 
 def test_training_tab_menu_and_toolbar_are_mounted(train_window):
