@@ -26,6 +26,7 @@ from .appearance import apply_theme
 from .canvas_tabs import CanvasTabs
 from .code_view import CodeView
 from .fairness_view import install_fairness_view
+from .lazy_tab import LazyTab
 from .file_actions import FileController, RecentFiles
 from .inspector import Inspector
 from .palette import LayerPalette
@@ -133,6 +134,10 @@ class MainWindow(QMainWindow):
     def add_bottom_tab(self, widget: QWidget, title: str) -> int:
         """Add a panel beside the code preview (e.g. Training); returns its tab index."""
         return self.bottom_tabs.addTab(widget, title)
+
+    def add_lazy_bottom_tab(self, title: str, factory) -> LazyTab:
+        """Add a panel built by ``factory()`` only when first shown or asked for."""
+        return LazyTab(self.bottom_tabs, title, factory)
 
     def add_layer(self, type_name: str) -> None:
         """Add a ``type_name`` layer at the centre of the canvas in front."""

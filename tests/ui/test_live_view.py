@@ -61,8 +61,9 @@ def test_a_run_fills_the_live_page(train_window, live_recipe, qtbot):
     assert dock.pages.currentWidget() is dock.live  # the page that shows this recipe at work
     finish(qtbot, dock)
     qtbot.waitUntil(lambda: dock.live.titles == ["Class-0 share", "Step"], timeout=3000)
-    step = dock.live.renderers["Step"]
-    assert step.shown[-1] == f"step {dock.current.result.global_step}"  # the final picture
+    step, result = dock.live.renderers["Step"], dock.current.result
+    assert result.stopped_reason == "completed", result.message
+    assert step.shown[-1] == f"step {result.global_step}"  # the final picture
     assert dock.live.placeholder.isHidden()
     share = float(dock.live.renderers["Class-0 share"].widget.text())
     assert 0.0 <= share <= 1.0
@@ -72,6 +73,7 @@ def test_a_run_fills_the_live_page(train_window, live_recipe, qtbot):
 
 
 def test_unknown_kind_says_so(qtbot, monkeypatch):
+    live_view._load_renderers()
     monkeypatch.delitem(live_view.RENDERERS, "heatmap", raising=False)
     page = LiveView()
     qtbot.addWidget(page)

@@ -1,34 +1,40 @@
 """Mounting training in the main window: the Training tab, a Train menu and toolbar
 (Train F5, Pause F6, Stop Shift+F5), the lock reason in the status bar, and a bounded
-shutdown for a closing window.  The window only calls :func:`install_training`."""
+shutdown for a closing window.  The window only calls :func:`install_training`.
+
+The panel itself (a dozen plots, and pyqtgraph with them) is built the first time it
+is needed — its tab shown, or Train pressed — not while the window opens."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QToolBar
 
-from nnstudio.train import TrainResult
-
-from .dock import TrainingDock
-
 if TYPE_CHECKING:
+    from nnstudio.train import TrainResult
+
     from ..main_window import MainWindow
+    from .dock import TrainingDock
 
 TAB_TITLE = "Training"
 MIN_PANEL_SHARE = 0.5  # when a run starts, the bottom panel grows to this share if smaller
 
 
 class TrainingController(QObject):
-    """Owns the Training tab of ``window`` and the actions that drive it."""
+    """Owns the Training tab of ``window`` and the actions that drive it.
+
+    Signal ``dock_ready(TrainingDock)``: the panel was just built (see :attr:`dock`)."""
+
+    dock_ready = Signal(object)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.dock = TrainingDock(window.session, window)
-        window.add_bottom_tab(self.dock, TAB_TITLE)
+        self.tab = window.add_lazy_bottom_tab(TAB_TITLE, self._build_dock)
+        self.tab.built.connect(self.dock_ready)
         self.actions = self._make_actions()
         self._make_menu_and_toolbar()
         self.status_label = QLabel()
@@ -36,9 +42,6 @@ class TrainingController(QObject):
         self.status_label.setContentsMargins(10, 0, 10, 0)
         self.status_label.hide()
         window.statusBar().insertPermanentWidget(0, self.status_label)
-        self.dock.state_changed.connect(self._on_state)
-        self.dock.run_finished.connect(self._on_finished)
-        self.dock.message.connect(window.show_message)
         window.session.lock_changed.connect(self._on_lock_changed)
         app = QApplication.instance()
         if app is not None:
@@ -46,11 +49,30 @@ class TrainingController(QObject):
         self._last_state = "idle"
         self._on_state("idle")
 
+    @property
+    def dock(self) -> TrainingDock:
+        """The Training panel, built now if it was not yet."""
+        return self.tab.widget
+
+    @property
+    def is_built(self) -> bool:
+        return self.tab.is_built
+
+    def _build_dock(self) -> TrainingDock:
+        from .dock import TrainingDock
+
+        dock = TrainingDock(self.window.session, self.window)
+        dock.state_changed.connect(self._on_state)
+        dock.run_finished.connect(self._on_finished)
+        dock.message.connect(self.window.show_message)
+        return dock
+
     def _make_actions(self) -> dict[str, QAction]:
         w = self.window
         specs = (("train", "&Train", "F5", self.train, "Train the current graph on the chosen data set"),
-                 ("pause", "&Pause", "F6", self.dock.toggle_pause, "Pause or resume training"),
-                 ("stop", "&Stop", "Shift+F5", self.dock.stop, "Stop training"))
+                 ("pause", "&Pause", "F6", lambda: self.dock.toggle_pause(),
+                  "Pause or resume training"),
+                 ("stop", "&Stop", "Shift+F5", lambda: self.dock.stop(), "Stop training"))
         actions = {}
         for name, text, key, slot, tip in specs:
             action = QAction(text, w)
@@ -103,11 +125,11 @@ class TrainingController(QObject):
 
     def shutdown(self, ms: int = 5000) -> bool:
         """Stop a run and join its thread, waiting at most ``ms``."""
-        return self.dock.shutdown(ms)
+        return self.dock.shutdown(ms) if self.is_built else True
 
     # ------------------------------------------------------------------ following
     def _on_state(self, state: str) -> None:
-        running = self.dock.is_running
+        running = self.is_built and self.dock.is_running
         self.actions["train"].setEnabled(not running)
         self.actions["pause"].setEnabled(state in ("running", "paused"))
         self.actions["pause"].setText("&Resume" if state == "paused" else "&Pause")
@@ -122,9 +144,9 @@ class TrainingController(QObject):
 
     def _update_status(self) -> None:
         session = self.window.session
-        state = self.dock.runner.state
         parts = []
-        if self.dock.is_running:
+        if self.is_built and self.dock.is_running:
+            state = self.dock.runner.state
             parts.append({"paused": "training paused", "stopping": "stopping training…"}.get(
                 state, "training"))
         if session.locked:
