@@ -226,3 +226,26 @@ def test_live_views_come_from_the_worker_with_pictures_ready(qtbot, runner):
     assert image.rgba.shape == (120, 120, 4) and image.rgba.dtype.name == "uint8"
     x0, x1, y0, y1 = image.extent
     assert x0 < x1 and y0 < y1
+
+
+def test_a_result_drained_just_before_the_thread_ends_is_still_the_result(qtbot, runner,
+                                                                           monkeypatch):
+    """The timer may collect the result between the worker putting it and the thread
+    ending; `finished` must still carry the run's own result."""
+    from nnstudio.ui.training import worker as worker_module
+
+    from PySide6.QtCore import Slot
+
+    @Slot()
+    def slow_to_end(self):
+        # what `run` does, with a pause after the result is out: the timer drains it then
+        self.outbox.put_result(self.trainer.fit())
+        time.sleep(0.3)
+        self.finished.emit()
+
+    monkeypatch.setattr(worker_module.TrainingWorker, "run", slow_to_end)
+    with qtbot.waitSignal(runner.finished, timeout=60_000) as finished:
+        runner.start(tiny_run())
+    result = finished.args[0]
+    assert result.stopped_reason == "completed", result.message
+    assert runner.result is result

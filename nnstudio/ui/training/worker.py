@@ -292,6 +292,7 @@ class TrainingRunner(QObject):
         self.control: RunControl | None = None
         self.outbox: Outbox | None = None
         self.result: TrainResult | None = None
+        self._final: TrainResult | None = None  # a result the timer drained before the end
         self.state = "idle"
         self._done = True
         self._timer = QTimer(self)
@@ -316,6 +317,7 @@ class TrainingRunner(QObject):
         self.outbox = outbox = Outbox()
         self.control = RunControl()
         self.result = None
+        self._final = None
         probes = live_probes(prepared, outbox, live["class_rgb"], live["lut"]) if live else []
         trainer = Trainer(prepared.model, prepared.splits, prepared.config,
                           [_ToOutbox(outbox), *probes, *callbacks], self.control,
@@ -380,6 +382,8 @@ class TrainingRunner(QObject):
                 and control.wait_until_held(0)):
             self._set_state("paused")
         batch = self.outbox.drain()
+        if batch.result is not None:  # the thread is about to end: keep it for `finished`
+            self._final = batch.result
         if batch:
             self.updated.emit(batch)
 
@@ -395,7 +399,9 @@ class TrainingRunner(QObject):
             _LIVE_THREADS.discard(self.run_thread)
             RunInterpreterPolicy.release()
         batch = self.outbox.drain() if self.outbox is not None else UpdateBatch()
-        result = batch.result or TrainResult("error", "The training thread ended without a result.")
+        # the timer may have drained the result already, just before the thread ended
+        result = (batch.result or self._final
+                  or TrainResult("error", "The training thread ended without a result."))
         self.result = result
         if batch:
             self.updated.emit(batch)
