@@ -28,7 +28,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,13 @@ import torch
 from nnstudio import __version__
 from nnstudio.export.python_source import ExportError
 from nnstudio.export.script import prepare_for_script, render_script
+from nnstudio.export.staging import ExportCancelled
 from nnstudio.graph.codegen import generate
 from nnstudio.graph.document import Project
 from nnstudio.graph.project_file import save_project
 from nnstudio.graph.weights import WeightsError, load_weights, save_weights
-from nnstudio.train.callbacks import Callback
+from nnstudio.train.callbacks import Callback, StepInfo
+from nnstudio.train.control import RunControl
 from nnstudio.train.project_run import RunSetupError, train_config
 
 PACKAGES = ("torch", "numpy", "scikit-learn")
@@ -81,12 +83,17 @@ def _sha256(path: Path) -> str:
 def export_bundle(project: Project, out_dir: str | os.PathLike, *, graph: str | None = None,
                   run_dir: str | os.PathLike | None = None,
                   project_path: str | os.PathLike | None = None,
-                  callbacks: Sequence[Callback] = (), force: bool = False) -> BundleResult:
+                  callbacks: Sequence[Callback] = (), force: bool = False,
+                  progress: Callable[[float, float, str], bool | None] | None = None
+                  ) -> BundleResult:
     """Write the bundle of ``project``'s run to the folder ``out_dir`` (see above).
 
     ``run_dir`` is a folder ``nnstudio train`` left (run.json, weights.pt,
     metrics.csv); without it the project is trained now, reporting to ``callbacks``.
-    ``out_dir`` must not exist, or be empty, unless ``force``.  Raises ExportError.
+    ``out_dir`` must not exist, or be empty, unless ``force``.  ``progress(done, total,
+    text)`` hears about the training steps and may answer False to stop: the run stops
+    between two steps and :class:`ExportCancelled` is raised, nothing written.  Raises
+    ExportError.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -99,7 +106,7 @@ def export_bundle(project: Project, out_dir: str | os.PathLike, *, graph: str | 
         config = train_config(project)
     except RunSetupError as e:
         raise ExportError(str(e)) from None
-    prepared = prepare_for_script(project, graph)
+    prepared = prepare_for_script(project, graph, progress=progress)
     parts = render_script(prepared, "train.py",
                           Path(project_path).name if project_path else project.title)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
@@ -109,8 +116,11 @@ def export_bundle(project: Project, out_dir: str | os.PathLike, *, graph: str | 
             run = _finished_run(Path(run_dir), config.to_dict(), prepared.dataset)
             trained_now = False
         else:
-            run = _train_now(project, graph, Path(tmp) / "run", callbacks, project_path)
+            run = _train_now(project, graph, Path(tmp) / "run", callbacks, project_path,
+                             progress)
             trained_now = True
+        if progress is not None:
+            progress(0, 0, f"writing the bundle {out.name}")
         save_project(project, stage / "project.nnstudio")
         (stage / "model.py").write_text(generate(prepared.graph).source, encoding="utf-8")
         (stage / "train.py").write_text(parts.text, encoding="utf-8")
@@ -149,15 +159,39 @@ def export_bundle(project: Project, out_dir: str | os.PathLike, *, graph: str | 
     return BundleResult(out, files, dict(run["final"]), trained_now)
 
 
+class _StepProgress(Callback):
+    """Training steps to a ``progress`` callback; a False answer stops the run."""
+
+    def __init__(self, progress: Callable[[float, float, str], bool | None],
+                 control: RunControl):
+        self.progress = progress
+        self.control = control
+
+    def on_step(self, s: StepInfo) -> None:
+        text = f"training for the bundle: epoch {s.epoch}, loss {s.loss:.4g}"
+        if self.progress(s.global_step, s.total_steps, text) is False:
+            self.control.stop()
+
+
 def _train_now(project: Project, graph: str | None, folder: Path,
-               callbacks: Sequence[Callback], project_path) -> dict[str, Any]:
+               callbacks: Sequence[Callback], project_path,
+               progress: Callable[[float, float, str], bool | None] | None = None
+               ) -> dict[str, Any]:
     from nnstudio.train.headless import train_project
 
+    control = RunControl()
+    callbacks = list(callbacks)
+    if progress is not None:
+        if progress(0, 0, "loading the data set to train for the bundle") is False:
+            raise ExportCancelled("the bundle was cancelled")
+        callbacks.append(_StepProgress(progress, control))
     try:
         run = train_project(project, folder, graph=project.graph(graph) if graph else None,
-                            callbacks=list(callbacks), project_path=project_path)
+                            callbacks=callbacks, control=control, project_path=project_path)
     except RunSetupError as e:
         raise ExportError(f"cannot train for the bundle: {e}") from None
+    if control.stopped:
+        raise ExportCancelled("the bundle was cancelled")
     result = run.result
     if result.stopped_reason not in ("completed", "early_stopping"):
         raise ExportError(f"the run for the bundle did not finish: {result.message}")

@@ -3,25 +3,31 @@
 ``import_pytorch("model.py", "Net", [(1, 3, 32, 32)])`` runs ``model.py`` (see
 :mod:`nnstudio.export.import_trace` — this executes the person's code), traces
 ``Net().forward`` with torch.fx and turns each traced operation into catalog nodes
-(:mod:`nnstudio.export.import_map` says which).  Submodules that are ``nn.Sequential``
-or the person's own classes are inlined: their layers become nodes named by their path
-(``features.0`` → ``features_0``).  Each node remembers the module path that enclosed
-it (:attr:`ImportedModel.scopes`), which is what grouping nodes into blocks needs.
+(:mod:`nnstudio.export.import_convert`, with :mod:`nnstudio.export.import_map` saying
+what each operation becomes).
 
-Weights follow by module: the state dict of ``features.0`` becomes the entries of the
-node's attribute in the generated class (``features_0.weight``).  Before anything is
-returned the generated module is built, loaded with those weights and run on the
-example input next to the original: outputs must agree (1e-5), so what is imported
-is what was written.  What cannot be mapped is collected — every operation, with its
-name and source line — and raised together as :class:`ModelImportError`; nothing is
-written then (:func:`save_imported` is the only function here that writes).
+Submodules that are ``nn.Sequential`` or the person's own classes become blocks
+(``blocks=True``, the default; :mod:`nnstudio.export.import_blocks`): a Block node in
+the graph that calls them, running a graph of its own that two calls of one class
+share when they compute the same thing.  With ``blocks=False`` they are inlined: their
+layers become nodes of one graph named by their path (``features.0`` →
+``features_0``).  Either way each layer node remembers the module path that enclosed it
+(:attr:`ImportedModel.scopes`).
+
+Weights follow by module: the state dict of ``features.0`` becomes the entries of its
+node's attribute in the generated class (``features_0.weight`` flat, or
+``features.conv2d_0.weight`` with blocks).  Before anything is returned the generated
+module is built, loaded with those weights and run on the example input next to the
+original: outputs must agree (1e-5), so what is imported is what was written.  What
+cannot be mapped is collected — every operation, with its name and source line — and
+raised together as :class:`ModelImportError`; nothing is written then
+(:func:`save_imported` is the only function here that writes).
 """
 
 from __future__ import annotations
 
-import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,52 +35,58 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from nnstudio.export import import_map as im
-from nnstudio.export.import_map import Alias, LayerCall, Op, Unmappable, Wire
+from nnstudio.export.import_blocks import Blocks, group_into_blocks
+from nnstudio.export.import_convert import Converter, ModelImportError, Unmapped
 from nnstudio.export.import_trace import (
-    Location,
-    TensorMeta,
     TraceFailure,
     eval_mode,
     example_inputs,
     instantiate,
     load_class,
-    location,
     record_values,
     trace,
 )
-from nnstudio.graph.codegen import CodegenError, generate
+from nnstudio.graph.codegen import CodegenError, generate, render
+from nnstudio.graph.codegen_blocks import ClassTable
 from nnstudio.graph.compiler import build_model
-from nnstudio.graph.document import Graph, GraphError, Project
+from nnstudio.graph.document import Graph, Project
 from nnstudio.graph.layout import layered_layout
 from nnstudio.graph.names import class_name as make_class_name
 from nnstudio.graph.project_file import save_project
+from nnstudio.graph.shape_inference import ShapeInference
 from nnstudio.graph.weights import save_weights, weights_path
+
+__all__ = ["ImportCancelled", "ImportedModel", "ModelImportError", "SavedImport", "Unmapped",
+           "graph_class_name", "import_module", "import_pytorch", "parse_target",
+           "save_imported"]
+
+# progress(done, total, text) -> False to stop: the data registry's convention, which
+# the window's progress dialog speaks
+Progress = Callable[[float, float, str], bool]
 
 TOLERANCE = 1e-5
 MAX_INPUT_RANK = 5  # dimensions per example an Input node takes
 
 
-@dataclass(frozen=True)
-class Unmapped:
-    """One traced operation with no nnstudio node: its name, where it was written, why."""
-
-    name: str
-    reason: str
-    where: Location | None = None
-
-    def __str__(self) -> str:
-        at = f" at {self.where}" if self.where else ""
-        return f"{self.name}{at}: {self.reason}"
+class ImportCancelled(Exception):
+    """The ``progress`` callback asked to stop; nothing was imported."""
 
 
-class ModelImportError(ImportError):
-    """The model cannot be imported; ``problems`` lists every operation at fault."""
+class _Steps:
+    """Counts the import's steps for a ``progress`` callback; stops when it says so."""
 
-    def __init__(self, message: str, problems: Sequence[Unmapped] = ()):
-        self.problems = list(problems)
-        lines = [message] + [f"  - {p}" for p in self.problems]
-        super().__init__("\n".join(lines))
+    TOTAL = 8
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.done = 0
+
+    def __call__(self, text: str) -> None:
+        if self.progress is None:
+            return
+        if self.progress(self.done, self.TOTAL, text) is False:
+            raise ImportCancelled("the import was cancelled")
+        self.done = min(self.done + 1, self.TOTAL - 1)
 
 
 @dataclass
@@ -91,10 +103,10 @@ class ImportedModel:
     scope_types: dict[str, str] = field(default_factory=dict)  # module path -> class name
     max_difference: float = 0.0  # |imported - original| on the example input
     original: nn.Module | None = field(default=None, repr=False)  # the module imported
-
-    @property
-    def n_layers(self) -> int:
-        return sum(1 for n in self.graph.nodes if n.type not in ("Input", "Output"))
+    n_layers: int = 0  # layer nodes of the model, blocks counted by what they hold
+    block_graphs: list[Graph] = field(default_factory=list)  # the graphs blocks run
+    n_blocks: int = 0  # Block nodes made (in all graphs)
+    notes: list[str] = field(default_factory=list)  # submodules left inlined, and why
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -108,28 +120,38 @@ def parse_target(text: str) -> tuple[Path, str | None]:
 
 def import_pytorch(source: str | os.PathLike, class_name: str,
                    input_shapes: Sequence[Sequence[int]],
-                   input_dtypes: Sequence[str | None] | None = None) -> ImportedModel:
+                   input_dtypes: Sequence[str | None] | None = None, *,
+                   blocks: bool = True, progress: Progress | None = None) -> ImportedModel:
     """Run ``source``, build ``class_name()`` and import it (see the module docstring).
 
     ``input_shapes`` has one shape per argument of ``forward``, batch first
     (``[(1, 3, 32, 32)]``); ``input_dtypes`` "float"/"long" per input, None to guess
-    ("long" for inputs that go straight into an ``nn.Embedding``).  Raises
-    :class:`ModelImportError`.
+    ("long" for inputs that go straight into an ``nn.Embedding``).  ``blocks``: make
+    submodules blocks (True) or inline them (False).  ``progress(done, total, text)`` is
+    told each step and may answer False to stop the import (:class:`ImportCancelled`).
+    Raises :class:`ModelImportError`.
     """
+    step = _Steps(progress)
+    step(f"running {Path(source).name}")
     try:
         cls = load_class(source, class_name)
+        step(f"building {class_name}()")
         model = instantiate(cls, source)
     except TraceFailure as e:
         raise ModelImportError(f"cannot import {class_name}: {e}") from None
-    return import_module(model, input_shapes, input_dtypes, name=class_name, source=source)
+    return import_module(model, input_shapes, input_dtypes, name=class_name, source=source,
+                         blocks=blocks, progress=step)
 
 
 def import_module(model: nn.Module, input_shapes: Sequence[Sequence[int]],
                   input_dtypes: Sequence[str | None] | None = None, *, name: str | None = None,
-                  source: str | os.PathLike | None = None) -> ImportedModel:
+                  source: str | os.PathLike | None = None, blocks: bool = True,
+                  progress: Progress | None = None) -> ImportedModel:
     """Import an already built ``model`` (its current weights come along)."""
     name = name or type(model).__name__
+    step = progress if isinstance(progress, _Steps) else _Steps(progress)
     shapes = [_check_shape(s, i) for i, s in enumerate(input_shapes)]
+    step(f"tracing {name}.forward")
     try:
         gm = trace(model, source, len(shapes))
     except TraceFailure as e:
@@ -145,27 +167,39 @@ def import_module(model: nn.Module, input_shapes: Sequence[Sequence[int]],
                 or [10])
     batch = shapes[0][0]
     runs = []
+    step(f"running {name}.forward on example inputs")
     for b, seed in ((batch, 0), (batch + 1, 1)):
         inputs = example_inputs([(b, *s[1:]) for s in shapes], dtypes, vocab, seed)
         try:
             runs.append((inputs, record_values(gm, inputs, source)))
         except TraceFailure as e:
             raise ModelImportError(f"cannot import {name}: {e}") from None
-    converter = _Converter(gm, name, source, runs[0][1], runs[1][1], batch)
+    step("mapping the operations to layers")
+    converter = Converter(gm, name, source, runs[0][1], runs[1][1], batch)
     graph = converter.convert(dtypes)
-    for nid, (x, y) in layered_layout(graph).items():
-        graph.move_node(nid, (x, y))
-    state, difference = _weights_and_check(graph, converter, model, runs[0][0], name)
+    n_layers = sum(1 for n in graph.nodes if n.type not in ("Input", "Output"))
     project = Project(f"{name} (imported)",
                       f"Imported from {Path(source).name if source else 'Python'}, class "
                       f"{name}, traced with input shape "
                       + "; ".join(",".join(map(str, s)) for s in shapes) + ".")
     project.add_graph(graph)
+    grouped = Blocks()
+    if blocks:
+        step("grouping submodules into blocks")
+        grouped = group_into_blocks(project, graph, converter, model)
+    for g in (graph, *grouped.graphs):
+        for nid, (x, y) in layered_layout(g).items():
+            g.move_node(nid, (x, y))
+    step("checking the outputs against the original")
+    state = _state_dict(project, graph, converter, grouped)
+    difference = _check_outputs(graph, state, model, runs[0][0], name)
     project.meta["imported_from"] = {
         "file": Path(source).name if source else "", "class": name,
-        "input_shapes": [list(s) for s in shapes], "input_dtypes": list(dtypes)}
+        "input_shapes": [list(s) for s in shapes], "input_dtypes": list(dtypes),
+        "blocks": bool(blocks)}
     return ImportedModel(project, graph, state, converter.module_paths, converter.scopes,
-                         converter.scope_types, difference, model)
+                         converter.scope_types, difference, model, n_layers, grouped.graphs,
+                         len(grouped.uses), grouped.notes)
 
 
 @dataclass(frozen=True)
@@ -230,394 +264,50 @@ def _input_dtypes(gm: fx.GraphModule, placeholders: list[fx.Node],
     return out
 
 
-# ----------------------------------------------------------------------------- converting
-@dataclass
-class _Pending:
-    """A recurrent layer's or attention's tuple result, not yet picked apart."""
-
-    kind: str  # "rnn" | "attention"
-    module: nn.Module
-    target: str  # module path
-    source: Wire
-    params: dict[str, Any]
-    path: tuple = ()
-    made: dict = field(default_factory=dict)  # shared between the tuple's parts: mode -> Wire
-
-
-_BROKEN = object()  # the value of an operation that could not be mapped (not reported again)
-
-
-class _Converter:
-    def __init__(self, gm: fx.GraphModule, name: str, source, values: dict[str, Any],
-                 values2: dict[str, Any], batch: int):
-        self.gm = gm
-        self.name = name
-        self.source = source
-        self.values = values
-        self.values2 = values2
-        self.batch = batch
-        self.graph = Graph(name)
-        self.env: dict[fx.Node, Any] = {}
-        self.problems: list[Unmapped] = []
-        self.weights: dict[str, nn.Module] = {}  # node id -> module whose state it holds
-        self.module_paths: dict[str, str] = {}
-        self.scopes: dict[str, tuple[str, ...]] = {}
-        self.scope_types: dict[str, str] = {}
-        self._used_modules: set[int] = set()
-        self._folded: set[fx.Node] = set()
-
-    # ------------------------------------------------------------------ the walk
-    def convert(self, dtypes: list[str]) -> Graph:
-        placeholders = iter(dtypes)
-        output: fx.Node | None = None
-        for n in self.gm.graph.nodes:
-            if n in self._folded:
-                continue
-            if n.op == "output":
-                output = n
-                continue
-            try:
-                if n.op == "placeholder" and n.args:  # an argument left at its default
-                    self.env[n] = n.args[0]
-                elif n.op == "placeholder":
-                    self.env[n] = self._input(n, next(placeholders))
-                else:
-                    self.env[n] = self._node(n)
-            except Unmappable as e:
-                self._problem(n, str(e))
-                self.env[n] = _BROKEN
-            except GraphError as e:  # a value the catalog refuses (a kernel of 200, say)
-                self._problem(n, str(e))
-                self.env[n] = _BROKEN
-        if output is not None:
-            self._outputs(output)
-        if self.problems:
-            n = len(self.problems)
-            raise ModelImportError(
-                f"cannot import {self.name}: {n} operation{'s' * (n != 1)} "
-                f"{'have' if n != 1 else 'has'} no nnstudio equivalent; nothing was written",
-                self.problems)
-        return self.graph
-
-    def _problem(self, n: fx.Node, reason: str) -> None:
-        self.problems.append(Unmapped(n.name, reason, location(n, self.source)))
-
-    def _input(self, n: fx.Node, dtype: str) -> Wire:
-        meta = self.values[n.name]
-        node = self.graph.add_node("Input", self._name(n.name), {"shape": meta.shape[1:],
-                                                                 "dtype": dtype})
-        return Wire(node.id, "out", meta.shape, meta.dtype)
-
-    def _outputs(self, n: fx.Node) -> None:
-        result = n.args[0]
-        if isinstance(result, dict):
-            self._problem(n, "forward returns a dict; nnstudio graphs return tensors "
-                             "(one, or a tuple)")
-            return
-        items = list(result) if isinstance(result, (tuple, list)) else [result]
-        for i, item in enumerate(items):
-            value = self.env.get(item, _BROKEN) if isinstance(item, fx.Node) else item
-            if value is _BROKEN:
-                continue
-            if not isinstance(value, Wire):
-                self._problem(n, f"output {i + 1} is not a tensor computed by the network")
-                continue
-            out = self.graph.add_node("Output", self._name("output" if len(items) == 1
-                                                           else f"output_{i}"))
-            self.graph.connect(value.node_id, value.port, out.id, "in")
-
-    # ------------------------------------------------------------------ one operation
-    def _node(self, n: fx.Node) -> Any:
-        if n.op == "get_attr":
-            raise Unmappable(f"reads self.{n.target} directly (a parameter or buffer used "
-                             "outside a layer); nnstudio's layers own their weights")
-        args = fx.node.map_arg(n.args, lambda a: self.env[a])
-        kwargs = fx.node.map_arg(n.kwargs, lambda a: self.env[a])
-        if _contains(args, _BROKEN) or _contains(kwargs, _BROKEN):
-            # its input's cause is already reported; say only what is wrong with this one
-            reason = self._unknown(n)
-            if reason:
-                raise Unmappable(reason)
-            return _BROKEN
-        if n.op == "call_module":
-            return self._module(n, args, kwargs)
-        pending = [a for a in args if isinstance(a, _Pending)]
-        if pending:
-            return self._pick(n, pending[0], args, kwargs)
-        meta = self.values.get(n.name)
-        if not _has_tensor(meta):
-            return meta  # shape arithmetic (x.size(0), x.shape[1] * 4): a plain value
-        if n.op == "call_function":
-            convert = im.FUNCTIONS.get(n.target)
-            label = im.function_label(n.target)
-        else:
-            convert = im.METHODS.get(n.target)
-            label = f"Tensor.{n.target}"
-        if convert is None:
-            raise Unmappable(f"{label} has no nnstudio layer")
-        op = Op(label, tuple(args), dict(kwargs),
-                meta.shape if isinstance(meta, TensorMeta) else None,
-                meta.dtype if isinstance(meta, TensorMeta) else None)
-        result = convert(op)
-        if isinstance(result, Alias):
-            return result.wire
-        return self._emit(n, result.type, result.params, result.inputs)
-
-    def _unknown(self, n: fx.Node) -> str | None:
-        """Why ``n`` has no nnstudio node whatever its inputs are, if that is so."""
-        if n.op == "call_module":
-            module = self.gm.get_submodule(n.target)
-            if id(module) in self._used_modules and any(True for _ in _state(module)):
-                return (f"{type(module).__name__} '{n.target}' is called more than once "
-                        "(shared weights); each nnstudio layer owns its weights")
-            self._used_modules.add(id(module))
-            known = type(module) in im.MODULES or isinstance(module, im.RECURRENT + im.ATTENTION)
-            if not known:
-                return f"{type(module).__name__} ('{n.target}') has no nnstudio layer"
-            return None
-        if n.op == "call_function" and n.target not in im.FUNCTIONS:
-            return f"{im.function_label(n.target)} has no nnstudio layer"
-        if n.op == "call_method" and n.target not in im.METHODS:
-            return f"Tensor.{n.target} has no nnstudio layer"
-        return None
-
-    def _emit(self, n: fx.Node, type_name: str, params: dict, inputs: Sequence[Wire],
-              module: nn.Module | None = None, name: str | None = None,
-              check: fx.Node | None = None, module_path: str | None = None) -> Wire:
-        """Add a node fed by ``inputs``; its value is the traced value of ``check`` (or n)."""
-        check = check or n
-        meta = self._batch_first(check)
-        node = self.graph.add_node(type_name, self._name(name or self._display(n)), params)
-        ports = node.spec.input_ports(node.params)
-        for port, wire in zip(ports, inputs):
-            problem = self.graph.connection_problem(wire.node_id, wire.port, node.id, port.name)
-            if problem:
-                self.graph.remove_node(node.id)
-                raise Unmappable(problem)
-            self.graph.connect(wire.node_id, wire.port, node.id, port.name)
-        if module is not None:
-            self.weights[node.id] = module
-            self.module_paths[node.id] = module_path or str(n.target)
-        self._note_scope(node.id, n)
-        return Wire(node.id, node.spec.output_ports(node.params)[0].name, meta.shape, meta.dtype)
-
-    def _batch_first(self, n: fx.Node) -> TensorMeta:
-        a, b = self.values.get(n.name), self.values2.get(n.name)
-        if not (isinstance(a, TensorMeta) and isinstance(b, TensorMeta)):
-            raise Unmappable("does not give one tensor")
-        if not (a.shape[:1] == (self.batch,) and b.shape[:1] == (self.batch + 1,)
-                and a.shape[1:] == b.shape[1:]):
-            raise Unmappable(f"its result {list(a.shape)} does not keep the batch in "
-                             "dimension 0 (nnstudio's wires carry one example per row)")
-        return a
-
-    # ------------------------------------------------------------------ modules
-    def _module(self, n: fx.Node, args: tuple, kwargs: dict) -> Any:
-        module = self.gm.get_submodule(n.target)
-        kind = type(module).__name__
-        if id(module) in self._used_modules and any(True for _ in _state(module)):
-            raise Unmappable(f"{kind} '{n.target}' is called more than once (shared weights); "
-                             "each nnstudio layer owns its weights")
-        self._used_modules.add(id(module))
-        if isinstance(module, im.RECURRENT):
-            x = self._only_input(n, kind, args, kwargs)
-            return _Pending("rnn", module, str(n.target), x, im.check_recurrent(module))
-        if isinstance(module, im.ATTENTION):
-            return self._attention(n, module, args, kwargs)
-        convert = im.MODULES.get(type(module))
-        if convert is None:
-            raise Unmappable(f"{kind} ('{n.target}') has no nnstudio layer")
-        x = self._only_input(n, kind, args, kwargs)
-        calls: list[LayerCall] = convert(module, x)
-        wire = x
-        for i, call in enumerate(calls):
-            last = i == len(calls) - 1
-            name = self._display(n) + (f"_{call.suffix}" if call.suffix else "")
-            path = f"{n.target}.{call.suffix.replace('_', '.')}" if call.suffix else None
-            wire = (self._emit(n, call.type, call.params, (wire,), call.module, name,
-                               module_path=path)
-                    if last else self._emit_unchecked(n, call, wire, name))
-        return wire
-
-    def _emit_unchecked(self, n: fx.Node, call: LayerCall, wire: Wire, name: str) -> Wire:
-        # an inner node of a module that becomes several (a TransformerEncoder's layers):
-        # its value was never traced on its own, but these layers keep the shape
-        node = self.graph.add_node(call.type, self._name(name), call.params)
-        self.graph.connect(wire.node_id, wire.port, node.id, "in")
-        if call.module is not None:
-            self.weights[node.id] = call.module
-            self.module_paths[node.id] = f"{n.target}.{call.suffix.replace('_', '.')}"
-        self._note_scope(node.id, n)
-        return Wire(node.id, "out", wire.shape, wire.dtype)
-
-    def _only_input(self, n: fx.Node, kind: str, args: tuple, kwargs: dict) -> Wire:
-        extra = {k: v for k, v in kwargs.items() if v is not None and v is not False}
-        tensors = [a for a in args if isinstance(a, Wire)]
-        if len(args) != 1 or len(tensors) != 1 or extra:
-            if isinstance(n.target, str) and kind in ("LSTM", "GRU", "RNN") and len(args) > 1:
-                raise Unmappable(f"{kind} '{n.target}' is given an initial state; nnstudio's "
-                                 f"{kind} starts from zeros")
-            raise Unmappable(f"{kind} '{n.target}' is called with more than one input "
-                             "(masks or other arguments have no nnstudio equivalent)")
-        return tensors[0]
-
-    def _attention(self, n: fx.Node, module: nn.MultiheadAttention, args: tuple,
-                   kwargs: dict) -> _Pending:
-        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
-                 "average_attn_weights", "is_causal")
-        given = dict(zip(names, args), **kwargs)
-        q, k, v = (given.get(x) for x in names[:3])
-        if not (isinstance(q, Wire) and q == k == v):
-            raise Unmappable(f"MultiheadAttention '{n.target}' attends to another sequence "
-                             "than its query; nnstudio's attention is self-attention")
-        for key in ("key_padding_mask", "attn_mask"):
-            if given.get(key) is not None:
-                raise Unmappable(f"MultiheadAttention '{n.target}' is given {key}")
-        if given.get("is_causal"):
-            raise Unmappable(f"MultiheadAttention '{n.target}' is causal")
-        return _Pending("attention", module, str(n.target), q, im.check_attention(module))
-
-    # ------------------------------------------------------------------ tuples of results
-    def _pick(self, n: fx.Node, p: _Pending, args: tuple, kwargs: dict) -> Any:
-        """Follow ``out, (h, c) = self.lstm(x)``-style indexing into a pending result."""
-        if n.op == "call_function" and n.target is operator.getitem and args[0] is p:
-            step: Any = args[1]
-        elif n.op == "call_method" and n.target == "squeeze" and args[0] is p and (
-                args[1:] == (0,) or kwargs == {"dim": 0}):
-            step = "squeeze0"
-        else:
-            raise Unmappable(f"uses the tuple returned by '{p.target}' in a way nnstudio "
-                             "cannot follow (take [0], or the last layer's hidden state)")
-        path = (*p.path, step)
-        if p.kind == "attention":
-            if path != (0,):
-                raise Unmappable(f"uses the attention weights of '{p.target}'; nnstudio's "
-                                 "MultiheadAttention gives the attended sequence only")
-            return self._make(n, p, "attention")
-        mode = self._rnn_mode(p, path)
-        if mode is None:
-            return _Pending(p.kind, p.module, p.target, p.source, p.params, path, p.made)
-        if mode == "sequence":
-            last = self._last_step_user(n)
-            if last is not None:
-                self._folded.add(last)
-                wire = self._make(n, p, "last", check=last)
-                self.env[last] = wire
-                return wire
-        return self._make(n, p, mode)
-
-    def _rnn_mode(self, p: _Pending, path: tuple) -> str | None:
-        """"sequence" / "hidden" once ``path`` picks one of them, None while it may."""
-        m = p.module
-        kind = type(m).__name__
-        hidden = (1, 0) if isinstance(m, nn.LSTM) else (1,)
-        layers = m.num_layers * (2 if m.bidirectional else 1)
-        if path == (0,):
-            return "sequence"
-        if path == hidden[:len(path)]:
-            return None
-        if path[:len(hidden)] == hidden and len(path) == len(hidden) + 1 and not m.bidirectional:
-            last = path[-1]
-            if last in (-1, layers - 1) or (last == "squeeze0" and layers == 1):
-                return "hidden"
-        raise Unmappable(f"uses {kind} '{p.target}' state {path} — nnstudio's {kind} gives "
-                         "the whole sequence, its last step, or the last layer's final hidden "
-                         "state (h[-1]), not the cell state or every layer's state")
-
-    def _last_step_user(self, n: fx.Node) -> fx.Node | None:
-        users = list(n.users)
-        if len(users) != 1:
-            return None
-        u = users[0]
-        full = slice(None, None, None)
-        if u.op == "call_function" and u.target is operator.getitem and len(u.args) == 2:
-            index = u.args[1]
-            if isinstance(index, tuple) and index[:2] == (full, -1) and all(
-                    v == full for v in index[2:]):
-                return u
-        return None
-
-    def _make(self, n: fx.Node, p: _Pending, mode: str, check: fx.Node | None = None) -> Wire:
-        if mode in p.made:
-            return p.made[mode]
-        if p.made:
-            raise Unmappable(f"uses both the {next(iter(p.made))} and the {mode} of "
-                             f"'{p.target}'; nnstudio's layer gives one of them")
-        kind = type(p.module).__name__
-        params = dict(p.params)
-        if p.kind == "rnn":
-            params["output"] = mode
-        wire = self._emit(n, kind, params, (p.source,), p.module,
-                          p.target.replace(".", "_"), check=check, module_path=p.target)
-        p.made[mode] = wire
-        return wire
-
-    # ------------------------------------------------------------------ names and scopes
-    def _display(self, n: fx.Node) -> str:
-        if n.op == "call_module":
-            return str(n.target).replace(".", "_")
-        scope = self._scope(n)
-        return f"{scope[-1].replace('.', '_')}_{n.name}" if scope else n.name
-
-    def _scope(self, n: fx.Node) -> tuple[str, ...]:
-        stack = n.meta.get("nn_module_stack") or {}
-        paths = []
-        for key, value in stack.items():
-            path = value[0] if isinstance(value, tuple) and value else key
-            paths.append(str(path))
-            if isinstance(value, tuple) and len(value) > 1:
-                cls = value[1]
-                self.scope_types[str(path)] = getattr(cls, "__name__", str(cls))
-        if n.op == "call_module" and paths and paths[-1] == n.target:
-            paths = paths[:-1]  # the layer itself is not a scope around it
-        return tuple(p for p in paths if p)
-
-    def _note_scope(self, node_id: str, n: fx.Node) -> None:
-        self.scopes[node_id] = self._scope(n)
-
-    def _name(self, base: str) -> str:
-        return self.graph.unique_name(base)
-
-
-def _contains(value: Any, marker: object) -> bool:
-    if value is marker:
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(_contains(v, marker) for v in value)
-    if isinstance(value, dict):
-        return any(_contains(v, marker) for v in value.values())
-    return False
-
-
-def _has_tensor(meta: Any) -> bool:
-    if isinstance(meta, TensorMeta):
-        return True
-    if isinstance(meta, (tuple, list)):
-        return any(_has_tensor(v) for v in meta)
-    return False
-
-
-def _state(module: nn.Module):
-    yield from module.parameters()
-    yield from module.buffers()
-
-
 # ----------------------------------------------------------------------------- weights
-def _weights_and_check(graph: Graph, converter: _Converter, model: nn.Module,
-                       inputs: list[torch.Tensor], name: str
-                       ) -> tuple[dict[str, torch.Tensor], float]:
-    """The state dict of the generated class, and how far its outputs are from ``model``'s."""
+def _state_dict(project: Project, graph: Graph, conv: Converter, grouped: Blocks
+                ) -> dict[str, torch.Tensor]:
+    """The state dict of the generated class of ``graph``: each layer's module state
+    under its attribute path (through the blocks it sits in)."""
     try:
-        gen = generate(graph)
+        top_attrs = generate(graph).attrs
     except CodegenError as e:  # a mapping the catalog's shape rules refuse: our bug or theirs
-        raise ModelImportError(f"cannot import {name}: the imported graph does not check: "
-                               + "; ".join(e.problems)) from None
+        raise ModelImportError(f"cannot import {graph.name}: the imported graph does not "
+                               "check: " + "; ".join(e.problems)) from None
+    attrs_of: dict[str, dict[str, str]] = {}
     state: dict[str, torch.Tensor] = {}
-    for nid, module in converter.weights.items():
-        attr = gen.attrs[nid]
-        for key, value in module.state_dict().items():
-            state[f"{attr}.{key}"] = value.detach().clone()
-    imported = build_model(gen)
+
+    def inner_attrs(g: Graph) -> dict[str, str]:
+        # the attribute names a block graph's class gives its layers (as codegen renders
+        # a nested class: no reserved class name of its own)
+        if g.name not in attrs_of:
+            attrs_of[g.name] = render(g, ShapeInference(g).run(), ClassTable(), set()).code.attrs
+        return attrs_of[g.name]
+
+    def walk(g: Graph, attrs: dict[str, str], source_of: dict[str, str], prefix: str) -> None:
+        for node in g.nodes:
+            src = source_of.get(node.name)
+            if src is None or node.type in ("Input", "Output"):
+                continue
+            attr = prefix + attrs[node.id]
+            module = conv.weights.get(src)
+            if module is not None:
+                for key, value in module.state_dict().items():
+                    state[f"{attr}.{key}"] = value.detach().clone()
+            use = grouped.uses.get(src)
+            if use is not None:
+                inner = project.graph(use.graph)
+                walk(inner, inner_attrs(inner), use.members, attr + ".")
+
+    walk(graph, top_attrs, {n.name: n.id for n in graph.nodes}, "")
+    return state
+
+
+def _check_outputs(graph: Graph, state: dict[str, torch.Tensor], model: nn.Module,
+                   inputs: list[torch.Tensor], name: str) -> float:
+    """How far the generated module with ``state`` is from ``model`` on ``inputs``;
+    raises ModelImportError when the weights do not fit or the outputs differ."""
+    imported = build_model(generate(graph))
     try:
         imported.load_state_dict(state, strict=True)
     except RuntimeError as e:
@@ -638,7 +328,7 @@ def _weights_and_check(graph: Graph, converter: _Converter, model: nn.Module,
             f"cannot import {name}: the imported graph's outputs differ from the original's "
             f"by up to {difference:.3g} on the example input; nothing was written (is forward "
             "random in eval mode, e.g. F.dropout without training=self.training?)")
-    return state, difference
+    return difference
 
 
 def _flat(out: Any) -> list[torch.Tensor]:
@@ -652,3 +342,4 @@ def _flat(out: Any) -> list[torch.Tensor]:
 def graph_class_name(imported: ImportedModel) -> str:
     """The class name the generated code (and the weights file) uses."""
     return make_class_name(imported.graph.name)
+

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import os
 import pprint
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,17 +154,20 @@ def render_script(prepared: PreparedRun, script_name: str = "train.py",
 def export_script(project: Project, out_path: str | os.PathLike, *, graph: str | None = None,
                   project_path: str | os.PathLike | None = None,
                   dataset: Mapping[str, Any] | None = None,
-                  config_overrides: Mapping[str, Any] | None = None) -> ScriptResult:
+                  config_overrides: Mapping[str, Any] | None = None,
+                  progress: Callable[[int, int, str], bool | None] | None = None
+                  ) -> ScriptResult:
     """Write the training script for ``project`` to ``out_path`` (and its data file).
 
     Loads the project's data set (to check the model against it and to fingerprint
-    it); raises ExportError before writing anything when the project cannot be trained
-    or its recipe is not one the script covers.
+    it), telling ``progress`` as the data registry does (False stops the load); raises
+    ExportError before writing anything when the project cannot be trained or its
+    recipe is not one the script covers.
     """
     out_path = Path(out_path)
     if out_path.suffix != ".py":
         raise ExportError(f"{out_path.name}: the training script needs a name ending in .py")
-    prepared = prepare_for_script(project, graph, dataset, config_overrides)
+    prepared = prepare_for_script(project, graph, dataset, config_overrides, progress)
     label = Path(project_path).name if project_path else project.title
     parts = render_script(prepared, out_path.name, label)
     data_path = None
@@ -180,13 +183,15 @@ def export_script(project: Project, out_path: str | os.PathLike, *, graph: str |
 
 def prepare_for_script(project: Project, graph: str | None = None,
                        dataset: Mapping[str, Any] | None = None,
-                       config_overrides: Mapping[str, Any] | None = None) -> PreparedRun:
+                       config_overrides: Mapping[str, Any] | None = None,
+                       progress: Callable[[int, int, str], bool | None] | None = None
+                       ) -> PreparedRun:
     """The project's run prepared as the trainer would (data loaded, model compiled)."""
     try:
         g = project.graph(graph) if graph is not None else None
         with torch.random.fork_rng(devices=[]):
             return prepare_run(project, graph=g, dataset=dataset,
-                               config_overrides=config_overrides)
+                               config_overrides=config_overrides, progress=progress)
     except (RunSetupError, GraphError) as e:
         raise ExportError(f"cannot write a training script: {e}") from None
 

@@ -3,6 +3,12 @@ reproducibility bundle — the same exporters as ``nnstudio export --format``.
 
 The dialog reads the document (the session's project and graph), never the canvas; the
 trained weights come from the weights file beside the saved project, when there is one.
+
+Exporting runs on a worker thread behind a progress dialog with a Cancel button
+(:func:`nnstudio.ui.progress.run_with_progress`): the window keeps painting, a bundle
+shows its training steps.  The exporter writes into a hidden folder beside the
+destination (:class:`nnstudio.export.staging.Staging`) and the files move into place
+only once it has finished, so a cancelled or failed export leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -178,69 +183,108 @@ class ExportDialog(QDialog):
 
     # ----------------------------------------------------------------- the work
     def run_export(self) -> bool:
-        """Export with the fields as they are; the outcome is shown in the dialog."""
+        """Export with the fields as they are, behind a progress dialog that can cancel
+        it; the outcome is shown in the dialog.  True once the files are in place."""
         from ..export.python_source import ExportError
+        from ..export.staging import Staging
+        from .progress import OperationCancelled, run_with_progress
 
-        out = self.output.text().strip()
-        if not out:
+        text = self.output.text().strip()
+        if not text:
             self.status.setText("Choose where to write it.")
             return False
         f = self.chosen
+        out = Path(text).expanduser()
+        problem = _destination_problem(f, out)
+        if problem:
+            self.status.setText(f"Not exported: {problem}")
+            return False
         weights = self.weights_file() if f.uses_weights and self.with_weights.isChecked() else None
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        graph = self.graph.currentText()
+        export = _EXPORTS[f.key]
+        self.export_button.setEnabled(False)
+        self.status.setText(f"Exporting {out.name}…")
         try:
-            message = _EXPORTS[f.key](self.session, self.graph.currentText(), Path(out), weights)
+            with Staging(out) as staging:
+                message = run_with_progress(
+                    self, "Export", lambda progress: export(self.session, graph, staging.target,
+                                                            weights, progress),
+                    label=f"Exporting {f.title} to {out.name}…")
+                staging.commit()
+        except OperationCancelled:
+            self.status.setText("Export cancelled: nothing was written.")
+            return False
         except ExportError as e:
             self.status.setText(f"Not exported: {e}")
             return False
         except OSError as e:
-            self.status.setText(f"Not exported: {e.filename or out}: {e.strerror or e}")
+            where = Path(e.filename).name if e.filename else out.name
+            self.status.setText(f"Not exported: {where}: {e.strerror or e}")
             return False
         finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.written = out
+            self.export_button.setEnabled(True)
+        self.written = str(out)
         self.status.setText(message)
         return True
 
 
-def _py(session, graph: str, out: Path, weights) -> str:
+def _destination_problem(f: Format, out: Path) -> str | None:
+    """Why ``out`` cannot take an export of format ``f`` (before any work is done)."""
+    if not out.parent.is_dir():
+        return f"{out.parent}: no such folder"
+    if f.suffix and out.is_dir():
+        return f"{out} is a folder; give a file name"
+    if not f.suffix and out.exists() and not out.is_dir():
+        return f"{out} is a file; choose a new or empty folder for the bundle"
+    if not f.suffix and out.is_dir() and any(out.iterdir()):
+        return f"the folder {out.name} is not empty; choose a new or empty folder"
+    return None
+
+
+def _py(session, graph: str, out: Path, weights, progress) -> str:
     from ..export.python_source import export_python
 
+    progress(0, 0, f"writing {out.name}")
     r = export_python(session.project, out, weights=weights, graph=graph)
     extra = f" and {r.weights_path.name}" if r.weights_path else ""
     return f"Wrote {r.source_path.name}{extra} (class {r.class_name})."
 
 
-def _torchscript(session, graph: str, out: Path, weights) -> str:
+def _torchscript(session, graph: str, out: Path, weights, progress) -> str:
     from ..export.torchscript import export_torchscript
 
+    progress(0, 0, f"compiling {out.name} to TorchScript and loading it back")
     r = export_torchscript(session.project, out, weights=weights, graph=graph)
     how = "scripted" if r.method == "script" else "traced"
     return f"Wrote {r.path.name} (TorchScript, {how}); loaded back, its outputs agree."
 
 
-def _onnx(session, graph: str, out: Path, weights) -> str:
+def _onnx(session, graph: str, out: Path, weights, progress) -> str:
     from ..export.onnx_export import export_onnx
 
+    progress(0, 0, f"exporting {out.name} to ONNX and checking it")
     r = export_onnx(session.project, out, weights=weights, graph=graph)
     check = ("onnxruntime gives the same outputs" if r.runtime_checked
              else "onnxruntime is not installed, so it was not run")
     return f"Wrote {r.path.name}: onnx.checker passed; {check}."
 
 
-def _script(session, graph: str, out: Path, weights) -> str:
+def _script(session, graph: str, out: Path, weights, progress) -> str:
     from ..export.script import export_script
 
-    r = export_script(session.project, out, graph=graph, project_path=session.path)
+    progress(0, 0, "loading the data set to check the model against it")
+    r = export_script(session.project, out, graph=graph, project_path=session.path,
+                      progress=progress)
     data = f" and {r.data_path.name}" if r.data_path else ""
     return (f"Wrote {r.path.name}{data}. Run it with: python {r.path.name}  — or on N "
             f"processes: torchrun --nproc_per_node=N {r.path.name}")
 
 
-def _bundle(session, graph: str, out: Path, weights) -> str:
+def _bundle(session, graph: str, out: Path, weights, progress) -> str:
     from ..export.bundle import export_bundle
 
-    r = export_bundle(session.project, out, graph=graph, project_path=session.path)
+    r = export_bundle(session.project, out, graph=graph, project_path=session.path,
+                      progress=progress)
     return f"Wrote the bundle {r.path.name}/: {', '.join(r.files)}. See its README.md."
 
 

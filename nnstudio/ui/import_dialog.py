@@ -1,10 +1,16 @@
 """File ▸ Import from PyTorch…: build a graph from an ``nn.Module`` in a Python file.
 
 The dialog says plainly that importing runs the file's code, lists the classes the file
-defines (read without running it), and asks for the example input shape(s) and where to
-write the project.  The work is :func:`nnstudio.export.importer.import_pytorch` and
+defines (read without running it), and asks for the example input shape(s), whether
+submodules become blocks, and where to write the project.  The work is
+:func:`nnstudio.export.importer.import_pytorch` and
 :func:`~nnstudio.export.importer.save_imported`; what cannot be mapped comes back in
 the dialog, one operation per line with its source line, and nothing is written.
+
+The import runs on a worker thread behind a progress dialog (the window keeps
+painting).  Cancel returns at once: the import writes nothing until it has finished, so
+its late result, if the person's code is still running, is simply dropped.  Only then
+is the project saved, weights first, each file atomically.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -22,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -30,8 +37,12 @@ from PySide6.QtWidgets import (
 
 from ..graph.project_file import SUFFIX
 
-WARNING = ("Importing <b>runs the code in this file</b>: Python executes it to build the "
+WARNING = ("⚠ Importing <b>runs the code in this file</b>: Python executes it to build the "
            "model and trace one call of <code>forward</code>. Import only files you trust.")
+BLOCKS = "Make each nn.Sequential and each class of your own a block"
+BLOCKS_TIP = ("On: a block node that runs a graph of its own, shared by the uses that compute "
+              "the same thing (two BasicBlocks). Off: every layer inlined in one graph, named "
+              "by its module path (features.0 → features_0).")
 
 
 class ImportDialog(QDialog):
@@ -51,6 +62,7 @@ class ImportDialog(QDialog):
 
         warning = QLabel(WARNING)
         warning.setObjectName("ImportWarning")
+        warning.setProperty("role", "warning")
         warning.setWordWrap(True)
         warning.setTextFormat(Qt.TextFormat.RichText)
 
@@ -74,6 +86,10 @@ class ImportDialog(QDialog):
         self.dtype.addItems(["auto", "float", "long"])
         self.dtype.setToolTip("auto: token ids (long) for inputs that feed an nn.Embedding, "
                               "else real values (float)")
+        self.blocks = QCheckBox(BLOCKS)
+        self.blocks.setObjectName("ImportBlocks")
+        self.blocks.setChecked(True)
+        self.blocks.setToolTip(BLOCKS_TIP)
         self.output = QLineEdit()
         self.output.setObjectName("ImportOutput")
         self.output.setPlaceholderText(f"model{SUFFIX}")
@@ -85,6 +101,7 @@ class ImportDialog(QDialog):
         form.addRow("Class", self.class_name)
         form.addRow("Input shape", self.shapes)
         form.addRow("Input type", self.dtype)
+        form.addRow("Submodules", self.blocks)
         form.addRow("Save project as", _row(self.output, out_browse))
 
         self.problems = QPlainTextEdit()
@@ -102,6 +119,7 @@ class ImportDialog(QDialog):
         layout.addWidget(warning)
         layout.addLayout(form)
         layout.addWidget(self.problems, 1)
+        layout.addStretch(0)  # takes the room while there are no problems to show
         layout.addWidget(buttons)
 
     # ----------------------------------------------------------------- fields
@@ -161,6 +179,7 @@ class ImportDialog(QDialog):
         """Import with the fields as they are; True (and accepted) when the project was
         written, else the problems are shown in the dialog."""
         from ..export.importer import ModelImportError, import_pytorch, save_imported
+        from .progress import OperationCancelled, run_with_progress
 
         source = Path(self.source.text().strip())
         cls = self.class_name.currentText().strip()
@@ -181,19 +200,30 @@ class ImportDialog(QDialog):
         except ValueError as e:
             self._show_problems(str(e))
             return False
-        dtype = self.dtype.currentText()
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        dtypes = None if self.dtype.currentText() == "auto" else [self.dtype.currentText()]
+        blocks = self.blocks.isChecked()
+        self.import_button.setEnabled(False)
         try:
-            imported = import_pytorch(source, cls, shapes, None if dtype == "auto" else [dtype])
-            saved = save_imported(imported, out)
+            imported = run_with_progress(
+                self, "Import from PyTorch",
+                lambda progress: import_pytorch(source, cls, shapes, dtypes, blocks=blocks,
+                                                progress=progress),
+                label=f"Importing {cls} from {source.name}…", abandon_on_cancel=True)
+            saved = run_with_progress(self, "Import from PyTorch",
+                                      lambda progress: save_imported(imported, out),
+                                      label=f"Saving {Path(out).name}…", cancellable=False)
+        except OperationCancelled:
+            self._show_problems("Import cancelled: nothing was written.")
+            return False
         except ModelImportError as e:
             self._show_problems(str(e))
             return False
         except OSError as e:
-            self._show_problems(f"cannot write the project: {e.strerror or e}")
+            where = f"{e.filename}: " if e.filename else ""
+            self._show_problems(f"cannot write the project: {where}{e.strerror or e}")
             return False
         finally:
-            QGuiApplication.restoreOverrideCursor()
+            self.import_button.setEnabled(True)
         self.project_path = str(saved.project_path)
         self.accept()
         return True
@@ -208,8 +238,18 @@ def _row(*widgets: QWidget) -> QWidget:
     return box
 
 
+BUSY = ("Stop the training first: importing traces the model with torch.fx, which swaps "
+        "how every PyTorch layer in this program is called while it runs, so it cannot run "
+        "beside a training run.")
+
+
 def open_import_dialog(window) -> str | None:
-    """Show the dialog over ``window``; open the imported project; its path, or None."""
+    """Show the dialog over ``window``; open the imported project; its path, or None.
+
+    Refused (with a message) while the session is locked, i.e. while a run trains."""
+    if window.session.locked:
+        QMessageBox.information(window, "Import from PyTorch", BUSY)
+        return None
     start = str(Path(window.session.path).parent) if window.session.path else None
     dialog = ImportDialog(window, start)
     try:

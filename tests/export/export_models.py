@@ -151,6 +151,75 @@ class StackedEncoder(nn.Module):
         return self.fc(x)
 '''
 
+CIFAR_SEQUENTIAL = HEADER + '''
+
+class CifarSeq(nn.Module):
+    """A CIFAR CNN written the torchvision way: features and classifier as nn.Sequential,
+    its two convolution stages built by one helper (so they differ only in what enters)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.features = nn.Sequential(stage(3, 8), stage(8, 8))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(8 * 8 * 8, 32), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(32, classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def stage(cin, cout):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                         nn.MaxPool2d(2))
+'''
+
+RESNET_ISH = HEADER + '''
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block: a 1x1 projection on the shortcut when the shape changes."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class Swish(nn.Module):
+    """A layer of one's own without weights, called twice."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(x)
+
+
+class ResNetish(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.act = Swish()
+        self.layer1 = nn.Sequential(BasicBlock(8, 8), BasicBlock(8, 8))
+        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2), BasicBlock(16, 16))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.act(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(x))
+        x = self.act(self.pool(x).flatten(1))
+        return self.fc(x)
+'''
+
 # (source, class, input shape, input dtype or None)
 ROUND_TRIPS = {
     "cifar_cnn": (CIFAR_CNN, "CifarNet", (1, 3, 32, 32)),
@@ -160,4 +229,6 @@ ROUND_TRIPS = {
     "gru": (EMBED_LSTM, "GRUClassifier", (1, 5)),
     "transformer": (TRANSFORMER, "TinyTransformer", (1, 5, 6)),
     "stacked_encoder": (TRANSFORMER, "StackedEncoder", (1, 4, 8)),
+    "cifar_sequential": (CIFAR_SEQUENTIAL, "CifarSeq", (1, 3, 32, 32)),
+    "resnet_ish": (RESNET_ISH, "ResNetish", (1, 3, 16, 16)),
 }

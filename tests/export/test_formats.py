@@ -93,7 +93,7 @@ def _trained_like_weights(project, graph_name, seed=3):
     return model.state_dict()
 
 
-@pytest.mark.parametrize("case", ["embed_lstm", "transformer", "residual"])
+@pytest.mark.parametrize("case", ["embed_lstm", "transformer", "residual", "resnet_ish"])
 def test_imported_models_export_to_torchscript_and_onnx(case, write_source, tmp_path):
     source, cls, shape = ROUND_TRIPS[case]
     imported = import_pytorch(write_source(source), cls, [shape])

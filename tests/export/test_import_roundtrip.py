@@ -1,6 +1,6 @@
 """Importing hand-written PyTorch models: the graph's export, loaded with the imported
-weights, gives the original's outputs; what cannot be mapped is named, and nothing is
-written then."""
+weights, gives the original's outputs — with submodules as blocks and inlined; what
+cannot be mapped is named, and nothing is written then."""
 
 from __future__ import annotations
 
@@ -36,18 +36,23 @@ def _example(shape, dtype, batch=3, seed=7):
     return torch.randn(full, generator=gen)
 
 
+@pytest.mark.parametrize("blocks", [True, False], ids=["blocks", "flat"])
 @pytest.mark.parametrize("case", sorted(ROUND_TRIPS))
 def test_imported_model_exports_to_the_same_outputs_with_the_same_weights(
-        case, write_source, load_py, tmp_path):
+        case, blocks, write_source, load_py, tmp_path):
     source, cls, shape = ROUND_TRIPS[case]
     path = write_source(source, f"{case}.py")
-    imported = import_pytorch(path, cls, [shape])
+    imported = import_pytorch(path, cls, [shape], blocks=blocks)
     saved = save_imported(imported, tmp_path / f"{case}.nnstudio")
 
     # the project opens again, checks clean, and its export loads the weights file as is
     project = load_project(saved.project_path)
     graph = project.graph()
+    assert graph.name == cls  # the network comes first, its block graphs after it
     assert infer_shapes(graph).ok
+    assert all(infer_shapes(g).ok for g in project.graphs)
+    if not blocks:
+        assert len(project.graphs) == 1
     result = export_python(project, tmp_path / f"{case}_export.py",
                            weights=saved.weights_path)
     exported_cls = getattr(load_py(result.source_path), result.class_name)
@@ -63,10 +68,10 @@ def test_imported_model_exports_to_the_same_outputs_with_the_same_weights(
         torch.testing.assert_close(b, a, rtol=0, atol=1e-6)
 
 
-def test_weights_follow_the_module_paths(write_source):
+def test_flat_import_inlines_submodules_and_weights_follow_the_module_paths(write_source):
     source, cls, shape = ROUND_TRIPS["residual"]
     original_module_path = write_source(source)
-    imported = import_pytorch(original_module_path, cls, [shape])
+    imported = import_pytorch(original_module_path, cls, [shape], blocks=False)
     g = imported.graph
     names = {n.name for n in g.nodes}
     # nn.Sequential and the person's BasicBlock are inlined, named by their paths

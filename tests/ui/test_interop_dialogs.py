@@ -44,6 +44,7 @@ def test_import_dialog_warns_lists_classes_and_imports(qtbot, tmp_path):
         "Net", "Helper"]  # modules first; the file was read, not run
     assert dialog.output.text() == str(tmp_path / "net.nnstudio")
     dialog.shapes.setText("1,3")
+    dialog.blocks.setChecked(False)  # flat: every layer a node of one graph
     assert dialog.run_import()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.project_path == str(tmp_path / "net.nnstudio")
