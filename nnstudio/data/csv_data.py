@@ -3,8 +3,9 @@
 Numeric columns are standardised and their missing values filled with the training
 mean; text columns become one-hot features whose categories are learnt from the
 training rows (a value never seen in training encodes as all zeros; a missing value
-is its own category, "missing").  Sensitive columns are kept out of the inputs and
-stored per split in Split.extra[column] as int64 codes (ethics stage).
+is its own category, "missing").  Sensitive columns are stored per split in
+Split.extra[column] as int64 codes (ethics stage) and kept out of the inputs, unless
+the option ``keep_in_inputs`` says otherwise.
 
 Errors name the file, the line and the column.  Only the csv module and numpy.
 ``csv_head`` (from csv_table) previews a file.
@@ -217,7 +218,8 @@ def load_csv(request: LoadRequest) -> DatasetSplits:
         raise DatasetError(
             f"{table.name}: '{table.header[target]}' is the target; it cannot also be sensitive"
         )
-    inputs = [i for i in range(len(table.header)) if i != target and i not in sensitive]
+    kept_out = [] if opts["keep_in_inputs"] else sensitive
+    inputs = [i for i in range(len(table.header)) if i != target and i not in kept_out]
     if not inputs:
         raise DatasetError(f"{table.name}: no input columns left besides the target")
     dropped = _drop_missing_target(table, target)
@@ -292,7 +294,15 @@ register(
                 "sensitive",
                 str,
                 "",
-                "comma-separated columns kept out of the inputs, for per-group metrics",
+                "comma-separated columns evaluated per group (fairness); kept out of the "
+                "inputs unless 'keep in inputs'",
+            ),
+            Option(
+                "keep_in_inputs",
+                bool,
+                False,
+                "also give the sensitive columns to the model as inputs (default: they are "
+                "kept out, and used only to evaluate)",
             ),
             Option(
                 "max_categories",

@@ -155,7 +155,8 @@ class DatasetEntry:
         """Fill defaults into ``given`` and check every value; unknown names and
         missing required options raise DatasetError naming them."""
         known = {opt.name: opt for opt in self.options}
-        unknown = sorted(set(given) - set(known))
+        # `normalise` is common to all data sets; load_dataset applies it
+        unknown = sorted(set(given) - set(known) - {"normalise"})
         if unknown:
             accepted = ", ".join(sorted(known) + ["normalise"]) or "none"
             raise DatasetError(
@@ -174,19 +175,38 @@ class DatasetEntry:
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
+# Changes other modules make to an entry they do not own (nnstudio.data.sensitive adds
+# a sensitive column to the built-in tables): dataset name -> functions entry -> entry.
+_EXTENSIONS: dict[str, list[Callable[[DatasetEntry], DatasetEntry]]] = {}
 
 
-def register(entry: DatasetEntry) -> DatasetEntry:
-    """Add ``entry`` to the registry and return it; a name already taken raises."""
-    if entry.name in _REGISTRY:
-        raise DatasetError(f"a dataset named '{entry.name}' is already registered")
+def _checked(entry: DatasetEntry) -> DatasetEntry:
     names = [opt.name for opt in entry.options]
     reserved = {opt.name for opt in COMMON_OPTIONS}
     clash = sorted((set(names) & reserved) | {n for n in names if names.count(n) > 1})
     if clash:
         raise DatasetError(f"dataset '{entry.name}': option names reused: {', '.join(clash)}")
-    _REGISTRY[entry.name] = entry
     return entry
+
+
+def register(entry: DatasetEntry) -> DatasetEntry:
+    """Add ``entry`` (with any :func:`extend` changes) to the registry and return it; a
+    name already taken raises."""
+    if entry.name in _REGISTRY:
+        raise DatasetError(f"a dataset named '{entry.name}' is already registered")
+    for change in _EXTENSIONS.get(entry.name, ()):
+        entry = change(entry)
+    _REGISTRY[entry.name] = _checked(entry)
+    return _REGISTRY[entry.name]
+
+
+def extend(name: str, change: Callable[[DatasetEntry], DatasetEntry]) -> None:
+    """Let a module change the entry of dataset ``name`` (add options, wrap its loader):
+    ``change(entry)`` returns the entry to keep.  Applied at once if ``name`` is
+    registered, else when it registers, so import order does not matter."""
+    _EXTENSIONS.setdefault(name, []).append(change)
+    if name in _REGISTRY:
+        _REGISTRY[name] = _checked(change(_REGISTRY[name]))
 
 
 def list_datasets() -> list[DatasetEntry]:
@@ -242,3 +262,8 @@ def load_dataset(
         options=entry.resolve(options),
     )
     return entry.loader(request)
+
+
+# Imported last, for its side effect: it extends the built-in tables with a sensitive
+# column (it needs the names above, so it cannot come first).
+from nnstudio.data import sensitive as _sensitive  # noqa: F401  isort: skip

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nnstudio import __version__
+from nnstudio.export import card_regression
 from nnstudio.graph import fmt_shape, infer_shapes
 from nnstudio.graph.document import Graph, Project
 from nnstudio.graph.project_file import atomic_write
@@ -189,7 +190,7 @@ def card_from_run_folder(project: Project, run_dir: str | os.PathLike[str] | Non
 
 def comparison_rows(fairness: Sequence[FairnessEvaluation], run: str) -> list[dict[str, Any]]:
     """One row per (report) of the first sensitive column: accuracy beside each gap."""
-    if not fairness:
+    if not fairness or fairness[0].regression:  # no mitigation to compare for a regressor
         return []
     ev = fairness[0]
     rows = []
@@ -231,9 +232,12 @@ def limitations(card: ModelCard, own: str = "") -> list[str]:
             out.append("Per-group thresholds use the sensitive attribute when deciding; in "
                        "some settings that is not allowed, and it only equalises rates on "
                        "data like the validation split.")
-        out.append("No single number makes a model fair: demographic parity and equalised "
-                   "odds cannot in general both hold, and which matters is a decision for "
-                   "the people affected, not for the metric.")
+        if all(ev.regression for ev in card.fairness):
+            out.append(card_regression.LIMITATION)
+        else:
+            out.append("No single number makes a model fair: demographic parity and "
+                       "equalised odds cannot in general both hold, and which matters is a "
+                       "decision for the people affected, not for the metric.")
     elif card.metrics:
         out.append("No sensitive column was set, so the model was not evaluated per group.")
     return out
@@ -327,6 +331,10 @@ def _metric_blocks(card: ModelCard) -> list[Block]:
     if not card.fairness:
         out.append(("p", "None: no sensitive column was set, or the model was not trained."))
     for ev in card.fairness:
+        if ev.regression:
+            for report in ev.reports:
+                out += card_regression.group_blocks(ev.column, report)
+            continue
         for report in ev.reports:
             where = _SPLIT_TITLES.get(report.split, report.split)
             out.append(("h3", f"'{ev.column}' on the {where} split, {report.label}"))
@@ -346,12 +354,17 @@ def _metric_blocks(card: ModelCard) -> list[Block]:
     if not card.fairness:
         out.append(("p", "Not measured."))
     for ev in card.fairness:
+        if ev.regression:
+            out += card_regression.gap_blocks(ev.column, ev.reports)
+            continue
         header = ["gap"] + [r.label for r in ev.reports]
         rows = [[GAP_TITLES[g]] + [_num(r.gaps.get(g, float("nan"))) for r in ev.reports]
                 for g in GAP_NAMES]
         out.append(("h3", f"Between the groups of '{ev.column}'"))
         out.append(("table", header, rows))
-    if card.fairness:
+    if any(ev.regression for ev in card.fairness):
+        out.append(("ul", card_regression.definitions()))
+    if any(not ev.regression for ev in card.fairness):
         out.append(("ul", [DEFINITIONS[g] for g in ("selection_rate", "tpr", "fpr",
                                                     "dp_difference", "dp_ratio",
                                                     "eo_difference", "eo_ratio")]))

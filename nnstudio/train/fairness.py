@@ -34,6 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from nnstudio.train.fairness_regression import (
+    REGRESSION_DEFINITIONS,
+    format_regression_table,
+    is_regression,
+)
+
 # One hover away in the window, beside the gaps in the CLI table, in the model card.
 DEFINITIONS: dict[str, str] = {
     "accuracy": "Accuracy: the share of the group's examples whose predicted label is right.",
@@ -74,6 +80,7 @@ DEFINITIONS: dict[str, str] = {
     "thresholds": "Per-group thresholds: each group gets its own decision threshold on "
                   "the model's score, chosen on the validation split so that the groups' "
                   "selection rates are equal while accuracy stays as high as it can.",
+    **REGRESSION_DEFINITIONS,  # per-group errors of a regression model
 }
 
 # The gaps a report carries, in the order tables show them.
@@ -335,6 +342,8 @@ def _fmt(value: float) -> str:
 
 def format_group_table(report: FairnessReport) -> list[str]:
     """The per-group table as text lines, for a terminal (``nnstudio train``)."""
+    if is_regression(report):
+        return format_regression_table(report)
     where = "validation" if report.split == "val" else report.split
     head = (f"per-group metrics on the {where} split ({report.label}), sensitive column "
             f"'{report.column}', positive class '{report.positive_name}':")

@@ -4,8 +4,9 @@
 reads the groups of each sensitive column from ``Split.extra``, and returns for each
 column a :class:`FairnessEvaluation`: the test-split report of the decisions as
 trained, and (two classes with a validation split) the report with per-group
-thresholds chosen on validation.  The window's fairness view, ``nnstudio train`` and
-the model card all start here.  No Qt.
+thresholds chosen on validation.  A regression model (one target) gets one report of
+its errors per group instead (:mod:`nnstudio.train.fairness_regression`).  The
+window's fairness view, ``nnstudio train`` and the model card all start here.  No Qt.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from torch import nn
 
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.fairness import FairnessReport, fairness_report
+from nnstudio.train.fairness_regression import (
+    RegressionFairnessReport,
+    is_regression,
+    regression_report,
+)
 from nnstudio.train.mitigation import choose_group_thresholds
-from nnstudio.train.recipes import ClassificationRecipe, create_recipe
+from nnstudio.train.recipes import ClassificationRecipe, RegressionRecipe, create_recipe
 
 if TYPE_CHECKING:
     from nnstudio.data.base import DatasetSplits, Split
@@ -35,13 +41,19 @@ class FairnessEvaluation:
     """The fairness of one trained model with respect to one sensitive column."""
 
     column: str
-    reports: list[FairnessReport]  # [as trained] or [as trained, per-group thresholds]
+    # [as trained] or [as trained, per-group thresholds]; a regressor: [as trained]
+    reports: list[FairnessReport | RegressionFairnessReport]
     reweight: str = "none"  # how the model was trained (TrainConfig.reweight)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def baseline(self) -> FairnessReport:
+    def baseline(self) -> FairnessReport | RegressionFairnessReport:
         return self.reports[0]
+
+    @property
+    def regression(self) -> bool:
+        """Whether these are a regression model's per-group errors."""
+        return is_regression(self.reports[0])
 
     @property
     def thresholded(self) -> FairnessReport | None:
@@ -53,8 +65,15 @@ class FairnessEvaluation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FairnessEvaluation:
-        return cls(str(data["column"]), [FairnessReport.from_dict(r) for r in data["reports"]],
-                   str(data.get("reweight", "none")), list(data.get("notes", [])))
+        reports = [RegressionFairnessReport.from_dict(r) if is_regression_dict(r)
+                   else FairnessReport.from_dict(r) for r in data["reports"]]
+        return cls(str(data["column"]), reports, str(data.get("reweight", "none")),
+                   list(data.get("notes", [])))
+
+
+def is_regression_dict(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "regression"
+
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -117,8 +136,8 @@ def evaluate_fairness(model: nn.Module, splits: DatasetSplits, config: TrainConf
                       batch_size: int = 1024) -> list[FairnessEvaluation]:
     """One :class:`FairnessEvaluation` per sensitive column of ``splits.info``.
 
-    Empty when the data set has no sensitive column, the recipe is not classification,
-    or ``split`` is empty.  Thresholds (two classes only) are chosen on the validation
+    Empty when the data set has no sensitive column, the recipe is neither
+    classification nor one-target regression, or ``split`` is empty.  Thresholds (two classes only) are chosen on the validation
     split with ``objective`` (see :func:`~nnstudio.train.mitigation.choose_group_thresholds`)
     and measured on ``split``.
     """
@@ -126,6 +145,8 @@ def evaluate_fairness(model: nn.Module, splits: DatasetSplits, config: TrainConf
     target: Split = getattr(splits, split)
     if not info.sensitive or len(target) == 0:
         return []
+    if info.task == "regression":
+        return _regression_fairness(model, splits, config, split, batch_size)
     found = decisions_and_scores(model, splits, config, split, batch_size)
     if found is None:
         return []
@@ -160,4 +181,48 @@ def evaluate_fairness(model: nn.Module, splits: DatasetSplits, config: TrainConf
             notes.append(f"fewer than 30 {split} examples in group(s) {', '.join(small)}: "
                          "their figures are uncertain")
         results.append(FairnessEvaluation(column, reports, reweight, notes))
+    return results
+
+
+def regression_predictions(model: nn.Module, splits: DatasetSplits, config: TrainConfig,
+                           split: str = "test", batch_size: int = 1024
+                           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(true values, predictions) of a one-target regressor on ``split``, in the target's
+    own units (standardisation undone); None if the run is not such a regressor."""
+    if not isinstance(create_recipe(config, splits.info), RegressionRecipe):
+        return None
+    part: Split = getattr(splits, split)
+    n = len(part)
+    pred = _outputs(model, part, batch_size).double().reshape(n, -1).numpy()
+    y = part.y.double().reshape(n, -1).numpy()
+    if pred.shape[1] != 1 or y.shape[1] != 1:
+        return None
+    pred, y = pred[:, 0], y[:, 0]
+    if splits.target_mean is not None and splits.target_std is not None:
+        mean = float(splits.target_mean.reshape(-1)[0])
+        std = float(splits.target_std.reshape(-1)[0])
+        pred, y = pred * std + mean, y * std + mean
+    return y, pred
+
+
+def _regression_fairness(model: nn.Module, splits: DatasetSplits, config: TrainConfig,
+                         split: str, batch_size: int) -> list[FairnessEvaluation]:
+    found = regression_predictions(model, splits, config, split, batch_size)
+    if found is None:
+        return []
+    y, pred = found
+    target: Split = getattr(splits, split)
+    results = []
+    for column, names in splits.info.sensitive:
+        if column not in target.extra:
+            continue
+        groups = target.extra[column].reshape(-1).long().numpy()
+        report = regression_report(y, pred, groups, column=column, group_names=names,
+                                   split=split, seed=config.seed)
+        small = [r.name for r in report.groups if r.n < 30]
+        notes = []
+        if small:
+            notes.append(f"fewer than 30 {split} examples in group(s) {', '.join(small)}: "
+                         "their figures are uncertain")
+        results.append(FairnessEvaluation(column, [report], "none", notes))
     return results

@@ -243,7 +243,7 @@ class SetParamsCommand(Command):
     def id(self) -> int:
         return self.ID
 
-    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
+    def mergeWith(self, other) -> bool:
         if (other.node_id != self.node_id or other.graph is not self.graph
                 or set(other.new) != set(self.new)):
             return False

@@ -13,8 +13,8 @@ import pytest
 from nnstudio.graph.templates import load_template
 from nnstudio.train import Trainer
 from nnstudio.train.fairness_run import decisions_and_scores, evaluate_fairness
-from nnstudio.train.project_run import prepare_run
 from nnstudio.train.mitigation import choose_group_thresholds
+from nnstudio.train.project_run import prepare_run
 
 
 @pytest.fixture(autouse=True)

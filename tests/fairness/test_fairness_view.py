@@ -150,3 +150,23 @@ def test_installed_in_the_main_window_and_fed_by_the_training_dock(qtbot, two_ru
         window.session.undo_stack.setClean()
         window.close()
         QApplication.processEvents()
+
+
+def test_runs_finished_before_the_tab_was_opened_are_shown_when_it_is(qtbot, two_runs):
+    from nnstudio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        dock = window.training.dock
+        for _, prepared, result in two_runs:
+            dock.prepared = prepared
+            dock.run_finished.emit(result)
+        assert not window.fairness.tab.is_built  # nobody looked yet
+        view = window.fairness_view  # the person opens the tab
+        assert len(view.runs) == 2
+        assert view.current is not None and len(view.current.evaluations) == 1
+    finally:
+        window.session.undo_stack.setClean()
+        window.close()
+        QApplication.processEvents()

@@ -44,6 +44,18 @@ from ..session import ProjectSession
 
 INT_LIMIT = 2**31 - 1
 NICE_STEPS = (1.0, 2.0, 5.0)  # a learning rate steps 1e-3 → 2e-3 → 5e-3 → 1e-2
+# an option that only means something while another one is set: it is greyed out until then
+DEPENDS_ON = {"keep_in_inputs": "sensitive", "sensitive_as_input": "sensitive"}
+NO_CHOICE = "(none)"  # how a choice of "" reads in a combo (e.g. no sensitive column)
+
+
+def option_label(opt: Option) -> str:
+    """The label of a data set option in the form."""
+    if opt.name == "sensitive":  # a choice of one column, or a list of them (CSV, lending)
+        label = "sensitive column" if opt.choices else "sensitive columns"
+    else:
+        label = opt.name.replace("_", " ")
+    return label + (" *" if opt.required else "")
 
 
 class SetTrainingCommand(Command):
@@ -61,7 +73,7 @@ class SetTrainingCommand(Command):
     def id(self) -> int:
         return self.ID
 
-    def mergeWith(self, other) -> bool:  # noqa: N802 (Qt API)
+    def mergeWith(self, other) -> bool:
         if other.project is not self.project or other.field != self.field:
             return False
         self.new = other.new
@@ -84,7 +96,7 @@ class NiceStepSpinBox(ScientificSpinBox):
         self.setRange(0.0 if zero_ok else lowest, highest)
         self.setKeyboardTracking(False)
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt API)
+    def stepBy(self, steps: int) -> None:
         value = self.value()
         if value <= 0:
             if steps > 0:
@@ -99,7 +111,7 @@ class NiceStepSpinBox(ScientificSpinBox):
             new = 0.0
         self.setValue(min(max(new, self.minimum()), self.maximum()))
 
-    def stepEnabled(self):  # noqa: N802 (Qt API)
+    def stepEnabled(self):
         return (QDoubleSpinBox.StepEnabledFlag.StepUpEnabled
                 | QDoubleSpinBox.StepEnabledFlag.StepDownEnabled)
 
@@ -346,9 +358,9 @@ class TrainingSettings(QWidget):
             widget = self._option_editor(opt, spec.get(opt.name, opt.default))
             widget.setToolTip(opt.doc)
             _compact(widget)
-            label = opt.name.replace("_", " ") + (" *" if opt.required else "")
-            self.options_form.addRow(label, widget)
+            self.options_form.addRow(option_label(opt), widget)
             self._option_widgets[opt.name] = (opt, widget)
+        self._enable_dependent(spec)
 
     def _show_options(self, spec: dict[str, Any]) -> None:
         for name, (opt, widget) in self._option_widgets.items():
@@ -360,9 +372,16 @@ class TrainingSettings(QWidget):
                 elif isinstance(field, (QSpinBox, QDoubleSpinBox)):
                     field.setValue(value)
                 elif isinstance(field, QComboBox):
-                    field.setCurrentText(str(value))
+                    field.setCurrentIndex(field.findData(value))
                 elif isinstance(field, QLineEdit):
                     field.setText(str(value))
+        self._enable_dependent(spec)
+
+    def _enable_dependent(self, spec: dict[str, Any]) -> None:
+        for name, needs in DEPENDS_ON.items():
+            found, needed = self._option_widgets.get(name), self._option_widgets.get(needs)
+            if found is not None and needed is not None:
+                found[1].setEnabled(bool(spec.get(needs, needed[0].default)))
 
     def _option_editor(self, opt: Option, value: Any) -> QWidget:
         name = opt.name
@@ -387,9 +406,13 @@ class TrainingSettings(QWidget):
             return fspin
         if opt.choices:
             combo = QComboBox()
-            combo.addItems([str(c) for c in opt.choices])
-            combo.setCurrentText(str(value))
-            combo.currentTextChanged.connect(lambda v, n=name: self.set_option(n, v))
+            combo.setObjectName(f"option_{name}")
+            for choice in opt.choices:
+                combo.addItem(str(choice) if choice != "" else NO_CHOICE, choice)
+            combo.setCurrentIndex(combo.findData(value))
+            combo.setMaxVisibleItems(16)
+            combo.currentIndexChanged.connect(
+                lambda i, n=name, w=combo: i >= 0 and self.set_option(n, w.itemData(i)))
             return combo
         line = QLineEdit(str(value))
         line.setObjectName(f"option_{name}")
