@@ -36,13 +36,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the editor benchmark ne
 
 # In the order they run (and appear in the table).
 BENCHMARKS = ("compile_scaling", "editor_scale", "training_overhead", "roadmap_outcomes",
-              "startup", "plot_redraw", "template_outcomes", "reliability")
+              "startup", "plot_redraw", "reliability")
 
 # Short forms for --quick, for modules that do not define QUICK_ARGS themselves.
 QUICK_ARGS: dict[str, list[str]] = {
     "compile_scaling": ["--sizes", "100", "1000", "--repeats", "1"],
     "editor_scale": ["--frames", "10"],
-    "template_outcomes": ["--quick"],
 }
 
 HERE = Path(__file__).resolve().parent

@@ -2,7 +2,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import torch  # noqa: E402
+import torch
 
 # The CI machine has two cores; keep torch from oversubscribing them.
 torch.set_num_threads(1)

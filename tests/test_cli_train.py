@@ -348,3 +348,16 @@ def test_off_a_terminal_progress_is_one_plain_line_per_epoch():
         "epoch 1/2  train_loss 0.1000  val_loss 0.4000  val_accuracy 0.9000  lr 0.01  0.5s",
         "epoch 2/2  train_loss 0.0500  val_loss 0.4000  val_accuracy 0.9000  lr 0.01  1.0s",
     ]
+
+
+def test_train_says_how_the_run_measured_up_to_the_challenge(capsys, project, tmp_path):
+    met = project("perceptron")  # ≥ 95 % with ≤ 3 parameters: met as shipped
+    rc, out, _ = run(capsys, "train", met, "--out", tmp_path / "met")
+    assert rc == 0
+    assert "challenge: Separate the two blobs" in out
+    assert re.search(r"challenge achieved: test accuracy \S+ ≥ 0\.95 ✓; 3 parameters ≤ 3 ✓", out), out
+    missed = project("mlp")  # ≤ 150 parameters, and the template has 354
+    rc, out, _ = run(capsys, "train", missed, "--epochs", "1", "--out", tmp_path / "missed")
+    assert rc == 0
+    assert "challenge not yet:" in out and "354 parameters > 150 ✗" in out
+    final_lines(out)  # the final lines still end the output

@@ -16,11 +16,17 @@ from nnstudio.graph.templates import (
     load_template,
     templates_dir,
 )
+from nnstudio.train import TrainConfig
 
-EXPECTED = {"perceptron": 3, "mlp": 354, "cnn-digits": 38_282, "lenet5": 61_706,
-            "alexnet": 61_100_840, "vgg11": 132_863_336, "vgg16": 138_357_544,
-            "vgg-digits": 145_610, "resnet18": 11_689_512, "resnet-digits": 42_938,
-            "fairness": 226}
+# the roadmap in order: template -> parameters of its first graph (the network; in a
+# project of several networks — VAE, GAN — the first of them)
+EXPECTED = {"perceptron": 3, "mlp": 354, "activations": 1_218, "cnn-digits": 38_282,
+            "lenet5": 61_706, "alexnet": 61_100_840, "vgg11": 132_863_336,
+            "vgg16": 138_357_544, "vgg-digits": 145_610, "resnet18": 11_689_512,
+            "resnet-digits": 42_938, "digits-pretrain": 40_069, "transfer-digits": 24_581,
+            "lstm-forecast": 4_513, "char-rnn": 98_722, "gru-sequence": 3_459,
+            "transformer": 13_354, "autoencoder": 20_816, "vae": 20_752, "gan-2d": 17_154,
+            "dcgan-digits": 37_729, "fairness": 226}
 # Templates above this size are instantiated on PyTorch's meta device here (their
 # parameters are counted, never allocated or run); tests/test_cnn_classics.py builds and
 # runs the ImageNet-size ones once each.
@@ -61,12 +67,18 @@ def test_template_compiles_and_runs_a_forward_pass(name):
     model = compile_graph(graph).eval()
     assert sum(p.numel() for p in model.parameters()) == EXPECTED[name]
     (_, shape), = model.nnstudio_code.input_shapes.items()
+    source = next(n for n in graph.nodes if n.type == "Input")
+    # token ids for an Embedding (Input dtype "long"), values otherwise
+    x = (torch.randint(0, 10, (2, *shape)) if source.params.get("dtype") == "long"
+         else torch.randn(2, *shape))
     with torch.no_grad():
-        out = model(torch.randn(2, *shape))
-    out_node = model.nnstudio_code.outputs[0]
-    expected_shape = result.input_shapes(graph, out_node)[0]
-    assert tuple(out.shape) == (2,) + tuple(expected_shape[1:])
-    assert torch.isfinite(out).all()
+        outs = model(x)
+    outs = outs if isinstance(outs, tuple) else (outs,)  # a VAE encoder gives (mu, logvar)
+    assert len(outs) == len(model.nnstudio_code.outputs)
+    for out_node, out in zip(model.nnstudio_code.outputs, outs, strict=True):
+        expected_shape = result.input_shapes(graph, out_node)[0]
+        assert tuple(out.shape) == (2,) + tuple(expected_shape[1:])
+        assert torch.isfinite(out).all()
 
 
 def test_lenet5_has_the_classic_61706_parameters():
@@ -85,10 +97,14 @@ def test_template_is_documented_laid_out_and_named_for_a_reader(name):
     # one paragraph, long enough to say what it is and what to watch
     assert "\n" not in project.description and len(project.description) > 300
     assert isinstance(project.meta["order"], int) and project.meta["stage"]
-    # left to right in the order data flows, about 220 px apart, on one row
-    xs = [graph.node(nid).pos[0] for nid in graph.topological_order()]
-    steps = [b - a for a, b in itertools.pairwise(xs)]
-    assert all(180 <= s <= 260 for s in steps), steps
+    # left to right in the order data flows, about 220 px apart, on one row (a network
+    # that branches — the VAE's encoder — still flows left to right, edge by edge)
+    if all(len(graph.out_edges(n.id)) <= 1 for n in graph.nodes):
+        xs = [graph.node(nid).pos[0] for nid in graph.topological_order()]
+        steps = [b - a for a, b in itertools.pairwise(xs)]
+        assert all(180 <= s <= 260 for s in steps), steps
+    for e in graph.edges:
+        assert graph.node(e.dst).pos[0] > graph.node(e.src).pos[0], (graph.name, e)
     for g in project.graphs:
         for node in g.nodes:  # conv1, fc2, relu3: names that read well in the code
             assert re.fullmatch(r"[a-z][a-z0-9_]*", node.name), (g.name, node.name)
@@ -100,10 +116,11 @@ def test_template_is_documented_laid_out_and_named_for_a_reader(name):
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_template_says_what_to_train_it_on(name):
     training = load_template(name).training
-    assert set(training) == {"dataset", "config"}
+    assert {"dataset", "config"} <= set(training) <= {"dataset", "config", "graphs"}
     assert isinstance(training["dataset"]["name"], str)
     config = training["config"]
-    assert set(config) == CONFIG_KEYS
+    # the usual keys, and any other a recipe needs (the VAE's KL weight and warm-up)
+    assert CONFIG_KEYS <= set(config) <= set(TrainConfig.__dataclass_fields__)
     assert config["lr"] > 0 and config["batch_size"] >= 1 and config["epochs"] >= 1
 
 

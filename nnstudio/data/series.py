@@ -1,4 +1,10 @@
-"""A generated multi-seasonal time series, cut into windows for forecasting (RNN stage).
+"""A time series cut into windows for forecasting (RNN stage).
+
+The series is generated (several seasonal cycles plus noise and a trend), or, with
+the ``path`` option, read from one numeric column of the person's CSV file: rows
+in file order are the time steps (``column`` names it; empty takes the last numeric
+column).  Gaps in that column are filled by linear interpolation between their
+neighbours; missing values before the first or after the last number are dropped.
 
 x is a window of past values (window, 1); y the next ``horizon`` values.  The split
 is chronological, never shuffled: the model is judged on the future it has not
@@ -18,6 +24,8 @@ import numpy as np
 import torch
 
 from nnstudio.data.base import DatasetError, DatasetInfo, DatasetSplits, Split
+from nnstudio.data.csv_data import numeric_values
+from nnstudio.data.csv_table import read_table
 from nnstudio.data.registry import DatasetEntry, LoadRequest, Option, register
 from nnstudio.data.splits import fingerprint
 
@@ -52,6 +60,46 @@ def make_seasonal_series(
     return (series + rng.normal(0.0, noise, length)).astype(np.float32)
 
 
+def csv_series(path: str, column: str) -> tuple[np.ndarray, str]:
+    """One numeric column of the CSV at ``path`` as a float32 series, and what it is.
+
+    ``column`` is a header name; empty picks the last column that holds numbers.  Gaps
+    (empty, NA, ...) between numbers are linearly interpolated; leading and trailing
+    ones dropped.  DatasetError names the file and the column when none fits.
+    """
+    table = read_table(path)
+    if column:
+        if column not in table.header:
+            raise DatasetError(f"{table.name} has no column '{column}'; its columns are: "
+                               f"{', '.join(table.header)}")
+        index = table.header.index(column)
+        values = numeric_values(table, index)
+        if values is None:
+            raise DatasetError(f"{table.name}: column '{column}' holds text, not numbers; "
+                               "a series needs a numeric column")
+    else:
+        values = None
+        for index in reversed(range(len(table.header))):
+            values = numeric_values(table, index)
+            if values is not None and not np.isnan(values).all():
+                break
+            values = None
+        if values is None:
+            raise DatasetError(f"{table.name} has no numeric column to use as a series")
+    name = table.header[index]
+    present = np.flatnonzero(~np.isnan(values))
+    if len(present) == 0:
+        raise DatasetError(f"{table.name}: column '{name}' has no numbers")
+    values = values[present[0]: present[-1] + 1]
+    gaps = np.isnan(values)
+    if gaps.any():
+        t = np.arange(len(values))
+        values[gaps] = np.interp(t[gaps], t[~gaps], values[~gaps])
+    n_gaps = int(gaps.sum())
+    filled = f", {n_gaps} gap{'s' if n_gaps > 1 else ''} interpolated" if n_gaps else ""
+    return values.astype(np.float32), f"column '{name}' of {table.name} ({len(values)} rows{filled})"
+
+
 def _windows(series: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     starts = np.arange(window, len(series) - horizon + 1)  # index of the first target
     x = np.stack([series[i - window : i] for i in starts])
@@ -61,13 +109,24 @@ def _windows(series: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray,
 
 def _load_series(request: LoadRequest) -> DatasetSplits:
     opts = request.options
-    length, window, horizon = opts["length"], opts["window"], opts["horizon"]
-    if length < window + horizon + 3:
-        raise DatasetError(f"length {length} is too short for window {window} + horizon {horizon}")
-    request.progress(0, 1, "generating seasonal series")
-    raw = make_seasonal_series(
-        length, parse_periods(opts["periods"]), opts["noise"], opts["trend"], request.seed
-    )
+    window, horizon = opts["window"], opts["horizon"]
+    if opts["path"]:
+        request.progress(0, 1, "reading the series")
+        raw, what = csv_series(opts["path"], opts["column"])
+        length = len(raw)
+        if length < window + horizon + 3:
+            raise DatasetError(f"{what} is too short for window {window} + horizon {horizon}; "
+                               "use a smaller window")
+        about = f"The series in {what}"
+    else:
+        length = opts["length"]
+        if length < window + horizon + 3:
+            raise DatasetError(f"length {length} is too short for window {window} + horizon {horizon}")
+        request.progress(0, 1, "generating seasonal series")
+        raw = make_seasonal_series(
+            length, parse_periods(opts["periods"]), opts["noise"], opts["trend"], request.seed
+        )
+        about = f"A series of {length} steps with seasonal periods {opts['periods']}"
     x_raw, y_raw = _windows(raw, window, horizon)
     starts = np.arange(window, length - horizon + 1)
     cut1 = round(length * (1 - request.val_fraction - request.test_fraction))
@@ -109,15 +168,12 @@ def _load_series(request: LoadRequest) -> DatasetSplits:
         input_shape=(window, 1),
         n_targets=horizon,
         feature_names=("value",),
-        description=(
-            f"A series of {length} steps with seasonal periods {opts['periods']}; "
-            f"predict the next {horizon} from the last {window}."
-        ),
+        description=f"{about}; predict the next {horizon} from the last {window}.",
         kind="sequence",
     )
     stat = None if mean is None else torch.tensor([mean], dtype=torch.float32)
     spread = None if std is None else torch.tensor([std], dtype=torch.float32)
-    request.progress(1, 1, "generated seasonal series")
+    request.progress(1, 1, "series ready")
     return DatasetSplits(
         info=info,
         train=splits["train"],
@@ -135,7 +191,8 @@ register(
     DatasetEntry(
         name="seasonal-series",
         title="Seasonal time series",
-        description="Daily and weekly cycles plus noise: forecast the next steps with an RNN.",
+        description="Daily and weekly cycles plus noise, or a column of your CSV: forecast "
+        "the next steps with an RNN.",
         task="regression",
         kind="sequence",
         loader=_load_series,
@@ -148,6 +205,10 @@ register(
                 "noise", float, 0.1, "standard deviation of the noise", minimum=0.0, maximum=10.0
             ),
             Option("trend", float, 0.0, "added slope per step", minimum=-1.0, maximum=1.0),
+            Option("path", str, "", "a CSV file of yours whose rows are the time steps (empty: "
+                   "the generated series; length, periods, noise and trend then do not apply)",
+                   widget="file"),
+            Option("column", str, "", "the CSV column to forecast (empty: the last numeric one)"),
         ),
         group="Generated",
     )

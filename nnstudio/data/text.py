@@ -5,8 +5,15 @@ library (``pydoc_data.topics``, the pages behind ``help('if')``): a few hundred 
 of prose and code, nothing to download.  The ``path`` option takes a UTF-8 text
 file of the person's own instead.
 
-The vocabulary is the sorted set of the text's characters, stored in
-``DatasetInfo.classes``; x is int64 ids [seq_len] and y the ids one character later.
+The vocabulary is stored in ``DatasetInfo.classes``; x is int64 ids [seq_len] and
+y the ids one character later.  With ``alphabet="text"`` (the default) it is the
+sorted set of the text's characters, so its size depends on the text (and, for the
+built-in one, on the Python version).  ``alphabet="ascii"`` fixes it at the 98
+characters of :data:`ASCII_ALPHABET`, whatever the text: tab, newline, the printable
+ASCII characters and U+FFFD for any other character (typographic quotes and dashes
+become their ASCII forms first).  A drawn network's Embedding and output sizes then
+fit every text, which is what a template that takes "any text file" needs.
+
 The text is cut chronologically into train / validation / test stretches (as a
 series is: first, middle, last) and each stretch into examples separately, so no
 character is both trained on and tested on.
@@ -46,6 +53,21 @@ def read_text(path: str) -> str:
         raise DatasetError(f"{path}: cannot read it ({e.strerror or e})") from None
 
 
+# tab, newline, printable ASCII (space .. '~'), then the stand-in for everything else
+UNKNOWN_CHAR = "\ufffd"
+ASCII_ALPHABET: tuple[str, ...] = ("\t", "\n", *map(chr, range(32, 127)), UNKNOWN_CHAR)
+_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                              "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\r": None})
+
+
+def to_ascii(text: str) -> str:
+    """``text`` in :data:`ASCII_ALPHABET`: curly quotes, dashes and no-break spaces as
+    their ASCII forms, carriage returns dropped, any other character U+FFFD."""
+    known = frozenset(ASCII_ALPHABET)
+    text = text.translate(_TYPOGRAPHIC)
+    return "".join(ch if ch in known else UNKNOWN_CHAR for ch in text)
+
+
 def encode(text: str, vocab: tuple[str, ...]) -> np.ndarray:
     """Character ids of ``text`` (int64) under ``vocab`` (each character's index)."""
     index = {ch: i for i, ch in enumerate(vocab)}
@@ -69,9 +91,13 @@ def _load_text(request: LoadRequest) -> DatasetSplits:
     text = read_text(path) if path else builtin_text()
     text = text[: opts["max_chars"]]
     source = path if path else "Python's built-in help topics"
-    vocab = tuple(sorted(set(text)))
-    if len(vocab) < 2:
+    if opts["alphabet"] == "ascii":
+        text, vocab = to_ascii(text), ASCII_ALPHABET
+    else:
+        vocab = tuple(sorted(set(text)))
+    if len(set(text)) < 2:
         raise DatasetError(f"{source}: the text needs at least two different characters")
+    alphabet = f" in an alphabet of {len(vocab)}" if opts["alphabet"] == "ascii" else ""
     request.progress(1, 2, "encoding text")
     ids = encode(text, vocab)
     n = len(ids)
@@ -91,8 +117,8 @@ def _load_text(request: LoadRequest) -> DatasetSplits:
         input_shape=(seq_len,),
         classes=vocab,
         input_dtype="int64",
-        description=(f"{n:,} characters of {source}, {len(vocab)} distinct; predict each "
-                     f"next character from the {seq_len} before it."),
+        description=(f"{n:,} characters of {source}, {len(set(text))} distinct{alphabet}; "
+                     f"predict each next character from the {seq_len} before it."),
         kind="text",
     )
     request.progress(2, 2, "text ready")
@@ -115,6 +141,9 @@ register(
             Option("seq_len", int, 64, "characters per example", minimum=2, maximum=4096),
             Option("max_chars", int, 300_000, "use at most this many characters of the text",
                    minimum=100, maximum=100_000_000),
+            Option("alphabet", str, "text", "characters the model knows: 'text': those of the "
+                   "text; 'ascii': a fixed 98 (printable ASCII, tab, newline, U+FFFD for others)",
+                   choices=("text", "ascii")),
             Option("stride", int, 0, "characters between example starts (0: seq_len, no overlap)",
                    minimum=0, maximum=4096),
         ),

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from nnstudio.paths import assets_dir
 
+from .challenge_schema import ChallengeError, challenge_of
 from .document import Project
-from .project_file import SUFFIX, load_project
+from .project_file import SUFFIX, ProjectFileError, load_project
 
 
 class TemplateError(LookupError):
@@ -61,7 +62,7 @@ def list_templates() -> list[TemplateInfo]:
     """
     infos = []
     for name, path in _files().items():
-        project = load_project(path)
+        project = _load(path)
         order = project.meta.get("order")
         if isinstance(order, bool) or not isinstance(order, int):
             order = None
@@ -84,4 +85,18 @@ def load_template(name: str) -> Project:
     if path is None:
         available = ", ".join(template_names()) or f"none (no templates in {templates_dir()})"
         raise TemplateError(f"unknown template {name!r}; available: {available}")
-    return load_project(path)
+    project = _load(path)
+    # the project remembers its template, so its challenge is recognised after Save As
+    project.meta["template"] = name
+    return project
+
+
+def _load(path: Path) -> Project:
+    """Load a template file, refusing a malformed ``meta.challenge`` (a person's own
+    project may carry one the app cannot read; a shipped template may not)."""
+    project = load_project(path)
+    try:
+        challenge_of(project.meta)
+    except ChallengeError as e:
+        raise ProjectFileError(f"{path.name}: {e}") from None
+    return project

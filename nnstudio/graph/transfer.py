@@ -1,5 +1,6 @@
-"""Reusing trained weights: a block's weights from another project, and a state dict
-loaded into a drawn network wherever names and shapes fit.
+"""Reusing trained weights: a block's weights from another project, a state dict loaded
+into a drawn network wherever names and shapes fit, and the weights of a project's block
+graphs taken out of its trained model so other projects can reuse them.
 
 Weights files are state dicts read with ``torch.load(weights_only=True)`` (see
 :mod:`nnstudio.graph.weights`): nothing from them runs.  torch is imported inside the
@@ -19,6 +20,8 @@ from .weights import WeightsError, load_weights
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
+
+    from .document import Graph
 
 
 @dataclass
@@ -115,3 +118,31 @@ def load_block_weights(model: nn.Module, entries: Sequence[tuple[str, str]]) -> 
         sub.load_state_dict(state, strict=True)
     if problems:
         raise CodegenError(problems)
+
+
+def block_graph_weights(graph: Graph, model: nn.Module) -> dict[str, dict[str, Tensor]]:
+    """The trained weights of each graph that a block of ``graph`` runs: graph name ->
+    the state dict of that block's submodule in ``model`` (``graph`` compiled).
+
+    Saved as ``<stem>.<ClassName>.pt`` beside the project (:func:`~.weights.weights_path`
+    of the block's graph), they are what a block of *another* project that runs this
+    graph loads: train a network once, reuse its feature extractor elsewhere.  Blocks
+    that run another project's graph are left out (their weights are that project's).
+    A graph run by two blocks of ``graph`` has two sets of weights and raises
+    ValueError naming both.
+    """
+    attrs = model.nnstudio_code.attrs
+    found: dict[str, dict[str, Tensor]] = {}
+    used_by: dict[str, str] = {}
+    for node in graph.block_nodes():
+        name = node.params.get("graph", "")
+        if node.params.get("source") or not name:
+            continue
+        if name in used_by:
+            raise ValueError(f"graph '{name}' is run by two blocks ('{used_by[name]}' and "
+                             f"'{node.name}'), each with its own weights: which to save is "
+                             "ambiguous")
+        used_by[name] = node.name
+        sub = model.get_submodule(attrs[node.id])
+        found[name] = {k: v.detach().cpu().clone() for k, v in sub.state_dict().items()}
+    return found

@@ -9,7 +9,8 @@ Practice*, §5.2) — as ``seasonal_naive_mse`` and ``naive_ratio`` = naive MSE 
 MSE.  The season is the strongest autocorrelation peak of the training windows
 (:func:`estimate_season`); on ``seasonal-series`` with periods 24 and 168 and a
 48-step window that is 24.  :func:`rollout` gives the forecast over a split to draw
-over the truth.
+over the truth; :meth:`ForecastRecipe.preview` draws it live (one step ahead over a
+stretch of the validation series, with the seasonal naive forecast dashed).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.errors import TrainingError
 from nnstudio.train.metrics import mse
+from nnstudio.train.preview import Preview, to_numpy
 from nnstudio.train.recipes import Evaluation, Mode, RegressionRecipe, register_recipe, show_shape
 from nnstudio.train.requirements import one_graph
 
@@ -137,12 +140,21 @@ class ForecastRecipe(RegressionRecipe):
     def __init__(self, config: Any, info: Any) -> None:
         super().__init__(config, info)
         self.season = 1
+        # what the live view needs from the data set: original units, series positions
+        self._scale: tuple[float, float] = (1.0, 0.0)  # (std, mean) of the targets
+        self._positions: torch.Tensor | None = None  # where the probe's targets sit
 
     def setup(self, train: Any, splits: Any) -> None:
         if train.x.dim() not in (2, 3):
             raise TrainingError(f"Forecasting needs windows of past values ([B, window, features]); "
                                 f"this data set gives {show_shape(tuple(train.x.shape))}.")
         self.season = estimate_season(train.x)
+        std, mean = getattr(splits, "target_std", None), getattr(splits, "target_mean", None)
+        if std is not None and mean is not None and std.numel() >= 1 and mean.numel() >= 1:
+            self._scale = (float(std.reshape(-1)[0]), float(mean.reshape(-1)[0]))
+        # the trainer's probe is the start of the validation split (else of training)
+        shown = splits.val if len(splits.val) else splits.train
+        self._positions = (getattr(shown, "extra", None) or {}).get("target_index")
 
     def evaluate(self, model: nn.Module, split: Any, batch_size: int) -> Evaluation:
         ev = super().evaluate(model, split, batch_size)
@@ -154,6 +166,36 @@ class ForecastRecipe(RegressionRecipe):
         ev.metrics["seasonal_naive_mse"] = naive
         ev.metrics["naive_ratio"] = naive / model_mse if model_mse > 0 else float("inf")
         return ev
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """The forecast over the truth on the probe's consecutive windows.
+
+        Each probe window predicts its next value (one step ahead, from the true past),
+        drawn at the series position of its target, in the data set's original units,
+        with the seasonal naive forecast dashed: a forecast worth having lies closer to
+        the truth than the dashed line does.
+        """
+        n = len(source)
+        if n == 0:
+            return []
+        truth = source.y.reshape(n, -1)[:, 0]
+        forecast = model(source.x).reshape(n, -1)[:, 0]
+        naive = seasonal_naive(source.x, self.season, 1)[:, 0]
+        std, mean = self._scale
+        pos = self._positions
+        if pos is not None and len(pos) >= n:
+            x, x_label = pos[:n].double().numpy(), "time step"
+        else:
+            x, x_label = np.arange(n, dtype=np.float64), "validation step"
+        ago = "last value" if self.season == 1 else f"{self.season} steps ago"
+        lines = [
+            {"name": "truth", "y": to_numpy(truth * std + mean), "dashed": False},
+            {"name": "forecast", "y": to_numpy(forecast * std + mean), "dashed": False},
+            {"name": f"seasonal naive ({ago})", "y": to_numpy(naive * std + mean),
+             "dashed": True},
+        ]
+        return [Preview("series", "Forecast over the truth",
+                        {"x": x, "lines": lines, "x_label": x_label, "y_label": "value"})]
 
     def rollout(self, model: nn.Module, split: Any, *, recursive: bool = False) -> Rollout:
         """See :func:`rollout`."""

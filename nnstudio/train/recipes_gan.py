@@ -10,7 +10,13 @@ The history gets a curve per network, ``loss_d`` and ``loss_g``.
 
 On data whose classes are its modes (``gaussians8``), evaluation also counts the
 modes the generator covers and the share of high-quality samples (see
-:func:`mode_coverage`).
+:func:`mode_coverage`).  On other data with classes (digits), it reports the share of
+samples that look like real examples, ``samples_recognised``, and of how many classes,
+``classes_covered`` (see :mod:`nnstudio.train.sample_judge`).
+
+Live view (:meth:`GANRecipe.preview`): 2-D data shows the generated points over the
+real ones; images show a 6 x 6 grid generated from the same fixed noise every time,
+so the learner watches the same samples improve.
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ from torch import nn
 
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.errors import TrainingError
+from nnstudio.train.generative_previews import (
+    GRID_SIDE,
+    REAL_POINTS,
+    judged_captions,
+    points_preview,
+    samples_preview,
+)
 from nnstudio.train.graph_set import GraphSet, OptimizerSet
+from nnstudio.train.preview import Preview
 from nnstudio.train.recipes import (
     Batch,
     Evaluation,
@@ -35,6 +49,7 @@ from nnstudio.train.recipes import (
     show_shape,
 )
 from nnstudio.train.requirements import GraphRole, Layout, ordered_outputs
+from nnstudio.train.sample_judge import SampleJudge, judge_for
 
 GENERATOR = GraphRole("generator", ("fake",), "noise", "noise z → a fake example")
 DISCRIMINATOR = GraphRole("discriminator", ("logit",), "data", "an example → one real/fake logit")
@@ -117,7 +132,7 @@ class GANRecipe(Recipe):
     requires = (Layout((GENERATOR, DISCRIMINATOR)),)
     metric_modes: ClassVar[dict[str, Mode]] = {
         "loss": "min", "loss_d": "min", "loss_g": "min", "modes_covered": "max",
-        "high_quality": "max"}
+        "high_quality": "max", "samples_recognised": "max", "classes_covered": "max"}
     eval_samples: ClassVar[int] = 2000
 
     def __init__(self, config: Any, info: Any) -> None:
@@ -128,12 +143,20 @@ class GANRecipe(Recipe):
         self._parts: list[torch.Tensor] = []
         self._params_g: list[nn.Parameter] = []
         self._params_d: list[nn.Parameter] = []
+        self.judge: SampleJudge | None = None
+        self._real = torch.zeros(0)
+        self._range = (0.0, 1.0)
 
     # ------------------------------------------------------------ checking
     def setup(self, train: Any, splits: Any) -> None:
         y = train.y
+        self._real = train.x[:REAL_POINTS].float().cpu()
+        if len(train.x):
+            lo, hi = torch.aminmax(train.x.float())
+            self._range = (float(lo), float(hi))
         if (self.info.task != "generative" or not self.info.classes or y.dim() != 1
                 or y.is_floating_point()):
+            self.judge = judge_for(train, self.info)
             return
         x = train.x.float().reshape(len(train.x), -1)
         present = torch.unique(y)
@@ -284,7 +307,29 @@ class GANRecipe(Recipe):
                 cover = mode_coverage(points, self.modes, self.mode_std)
                 metrics.update(modes_covered=float(cover.modes_covered),
                                high_quality=cover.high_quality)
+        if self.judge is not None:
+            verdict = self.judge.judge(gan_samples(model, self.eval_samples,
+                                                   seed=self.config.seed))
+            metrics.update(samples_recognised=verdict.recognised,
+                           classes_covered=float(verdict.classes_covered))
         return Evaluation(metrics)
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """Generated points over the data (2-D examples), or a 6 x 6 grid of generated
+        images; both from the same fixed noise every time."""
+        example = tuple(source.x.shape[1:])
+        if example == (2,):
+            fake = gan_samples(model, REAL_POINTS, seed=self.config.seed)
+            return [points_preview(self._real, fake)]
+        fake = gan_samples(model, GRID_SIDE * GRID_SIDE, seed=self.config.seed)
+        captions = judged_captions(self.judge, fake, self.info.classes)
+        note = "the same 36 noise vectors every time"
+        if captions is not None:
+            note += "; caption: the class it is recognised as, ? if none"
+        lo, hi = self._range
+        shown = samples_preview(fake, example, lo, hi, "Generated samples", captions,
+                                note=note)
+        return [shown] if shown is not None else []
 
     def samples(self, model: nn.Module, n: int, seed: int = 0) -> torch.Tensor:
         """``n`` generated examples from seeded noise, on the CPU (for a live view)."""

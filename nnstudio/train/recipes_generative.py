@@ -13,7 +13,14 @@ also return its bottleneck code, for a latent scatter).  ``vae`` trains either
 
 In eval mode the code is ``z = mu`` in both layouts, as the Reparameterize layer does.
 Both report how much better than "predict the mean training image" the model
-reconstructs: ``baseline_ratio`` = MSE of the mean image / MSE of the model.
+reconstructs: ``baseline_ratio`` = MSE of the mean image / MSE of the model.  A VAE
+drawn as two graphs on data with classes also reports how many of its samples
+decoded from the prior look like real examples (``samples_recognised``, see
+:mod:`nnstudio.train.sample_judge`) and of how many classes (``classes_covered``).
+
+Live view (:meth:`preview`): inputs above their reconstructions; for a VAE also the
+latent means of validation examples coloured by class, and examples decoded from the
+latent space.
 """
 
 from __future__ import annotations
@@ -28,7 +35,16 @@ from torch import nn
 
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.errors import TrainingError
+from nnstudio.train.generative_previews import (
+    class_labels,
+    judged_captions,
+    latent_grid,
+    latent_preview,
+    reconstruction_preview,
+    samples_preview,
+)
 from nnstudio.train.graph_set import GraphSet
+from nnstudio.train.preview import Preview
 from nnstudio.train.recipes import (
     Batch,
     Evaluation,
@@ -39,6 +55,10 @@ from nnstudio.train.recipes import (
     show_shape,
 )
 from nnstudio.train.requirements import GraphRole, Layout, one_graph, ordered_outputs
+from nnstudio.train.sample_judge import SampleJudge, judge_for
+
+LATENT_EXAMPLES = 500  # validation examples drawn in the latent scatter
+JUDGED_SAMPLES = 1000  # prior samples judged at each evaluation
 
 
 def kl_warmup_factor(epochs_done: float, warmup_epochs: int) -> float:
@@ -74,6 +94,10 @@ class _Reproduces(Recipe):
         self._mean_image = x.mean(dim=0, keepdim=True)
         lo, hi = torch.aminmax(x)
         self._lo, self._hi = float(lo), float(hi)
+        # examples for the latent scatter: more than the 64 of the preview probe
+        shown = splits.val if len(splits.val) else splits.train
+        self._shown_x = shown.x[:LATENT_EXAMPLES].to(x.device).float()
+        self._shown_y = shown.y[:LATENT_EXAMPLES]
         if self.loss_name == "bce" and not self._unit_range():
             raise TrainingError(
                 f"The bce loss needs inputs in [0, 1] (pixel intensities); this data set's "
@@ -114,6 +138,15 @@ class _Reproduces(Recipe):
     def _baseline_sum(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self._mean_image).pow(2).sum()
 
+    def _labels(self, y: torch.Tensor) -> list[str] | None:
+        return class_labels(y, self.info.classes)
+
+    def _reconstructions(self, x: torch.Tensor, recon: torch.Tensor, y: torch.Tensor
+                         ) -> list[Preview]:
+        shown = reconstruction_preview(x, self.to_data(recon, x), self._example, self._lo,
+                                       self._hi, self._labels(y[:len(x)]))
+        return [shown] if shown is not None else []
+
 
 # --------------------------------------------------------------- autoencoder
 @register_recipe
@@ -139,6 +172,7 @@ class ReconstructionRecipe(_Reproduces):
         if not 1 <= len(sample_output) <= 2:
             return [(f"the model must return the reconstruction (and optionally its code); "
                      f"it returns {len(sample_output)} values")]
+        self._has_code = len(sample_output) == 2
         problems = [self._shape_problem(sample_output[0]), self._sigmoid_problem(model)]
         return [p for p in problems if p]
 
@@ -160,6 +194,16 @@ class ReconstructionRecipe(_Reproduces):
         """Reconstructions of ``x`` in the data's units and shape (eval mode, CPU)."""
         with eval_mode(model), torch.no_grad():
             return self.to_data(self._reconstruct(model, x), x).cpu()
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """Inputs above their reconstructions; the codes too when the graph returns them."""
+        x = source.x[:8].float()
+        previews = self._reconstructions(x, self._reconstruct(model, x), source.y)
+        if self._has_code:
+            shown = latent_preview(latent_codes(model, self._shown_x), self._shown_y,
+                                   "Codes")
+            previews += [shown] if shown is not None else []
+        return previews
 
     def evaluate(self, model: nn.Module, split: Any, batch_size: int) -> Evaluation:
         n = len(split)
@@ -219,7 +263,8 @@ class VAERecipe(_Reproduces):
     requires = (Layout((ENCODER, DECODER)), one_graph("reconstruction", "mu", "logvar"))
     metric_modes: ClassVar[dict[str, Mode]] = {
         "loss": "min", "elbo": "max", "recon": "min", "kl": "min", "mse": "min",
-        "baseline_mse": "min", "baseline_ratio": "max"}
+        "baseline_mse": "min", "baseline_ratio": "max", "samples_recognised": "max",
+        "classes_covered": "max"}
 
     def __init__(self, config: Any, info: Any) -> None:
         super().__init__(config, info)
@@ -227,6 +272,11 @@ class VAERecipe(_Reproduces):
         self._step = 0
         self._steps_per_epoch = 1
         self._parts: list[torch.Tensor] = []
+        self.judge: SampleJudge | None = None
+
+    def setup(self, train: Any, splits: Any) -> None:
+        super().setup(train, splits)
+        self.judge = judge_for(train, self.info)
 
     # ------------------------------------------------------------ the model
     def forward(self, model: nn.Module, x: torch.Tensor
@@ -324,9 +374,15 @@ class VAERecipe(_Reproduces):
         values = n * math.prod(split.x.shape[1:])
         recon, kl = recon_s / n, kl_s / n
         mse, base_mse = sq / values, base / values
-        return Evaluation({"loss": recon + self.config.kl_weight * kl, "elbo": -(recon + kl),
-                           "recon": recon, "kl": kl, "mse": mse, "baseline_mse": base_mse,
-                           "baseline_ratio": _ratio(base_mse, mse)})
+        metrics = {"loss": recon + self.config.kl_weight * kl, "elbo": -(recon + kl),
+                   "recon": recon, "kl": kl, "mse": mse, "baseline_mse": base_mse,
+                   "baseline_ratio": _ratio(base_mse, mse)}
+        if self.judge is not None and _two_graphs(model):
+            verdict = self.judge.judge(self.sample_images(model, JUDGED_SAMPLES,
+                                                          seed=self.config.seed))
+            metrics.update(samples_recognised=verdict.recognised,
+                           classes_covered=float(verdict.classes_covered))
+        return Evaluation(metrics)
 
     # ----------------------------------------------------- for the UI
     def reconstruct(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -339,6 +395,36 @@ class VAERecipe(_Reproduces):
         return sample_images(model, n, seed=seed, latent_shape=self.latent_shape or None,
                              probabilities=self.loss_name == "bce",
                              example_shape=getattr(self, "_example", None))
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """Reconstructions (z = mu), the latent means of validation examples coloured by
+        class, and examples decoded from the latent space: for a 2-D code an 8 x 8 grid
+        over the plane from -2 to 2, else 36 codes drawn from the prior with a fixed seed
+        (the same codes every time, so the learner sees the same samples improve)."""
+        x = source.x[:8].float()
+        previews = self._reconstructions(x, self.forward(model, x)[0], source.y)
+        if _two_graphs(model):
+            mu = ordered_outputs(model["encoder"], model["encoder"](self._shown_x))[0]
+        else:
+            mu = self.forward(model, self._shown_x)[1]
+        previews.append(latent_preview(mu, self._shown_y))
+        if not _two_graphs(model):
+            return [p for p in previews if p is not None]
+        if self.latent_shape == (2,):
+            z, columns = latent_grid(8), 8
+            note = "decoded from a regular grid over the latent plane, z1 and z2 from -2 to 2"
+        else:
+            gen = torch.Generator().manual_seed(self.config.seed)
+            z, columns = torch.randn((36, *self.latent_shape), generator=gen), 6
+            note = "decoded from 36 fixed codes drawn from the prior N(0, 1)"
+        samples = decode_codes(model, z, probabilities=self.loss_name == "bce",
+                               example_shape=self._example)
+        captions = judged_captions(self.judge, samples, self.info.classes)
+        if captions is not None:
+            note += "; caption: the class it is recognised as, ? if none"
+        previews.append(samples_preview(samples, self._example, self._lo, self._hi, "Samples",
+                                        captions, columns, note))
+        return [p for p in previews if p is not None]
 
 
 def latent_codes(model: nn.Module, x: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
@@ -381,12 +467,20 @@ def sample_images(model: nn.Module, n: int, *, seed: int = 0,
         if code is None:
             raise TrainingError("The size of the latent code is unknown: pass latent_shape.")
         latent_shape = code.input_shapes[code.inputs[0][1]]
-    device = next(decoder.parameters()).device
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn((n, *latent_shape), generator=gen).to(device)
+    z = torch.randn((n, *latent_shape), generator=gen)
+    return decode_codes(model, z, probabilities=probabilities, example_shape=example_shape)
+
+
+def decode_codes(model: nn.Module, z: torch.Tensor, *, probabilities: bool = True,
+                 example_shape: Sequence[int] | None = None) -> torch.Tensor:
+    """The VAE's ``decoder`` graph on codes ``z`` (eval mode, no grad), on the CPU;
+    ``probabilities`` and ``example_shape`` as for :func:`sample_images`."""
+    decoder = model["decoder"]
+    z = z.to(next(decoder.parameters()).device)
     with eval_mode(decoder), torch.no_grad():
         out = ordered_outputs(decoder, decoder(z))[0]
     out = torch.sigmoid(out) if probabilities else out
     if example_shape is not None:
-        out = out.reshape(n, *example_shape)
+        out = out.reshape(len(z), *example_shape)
     return out.float().cpu()

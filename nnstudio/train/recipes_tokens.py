@@ -13,11 +13,18 @@ entropy averaged over every position.
 - ``seq2seq_tokens``: one output token per input position (reverse or sort a
   sequence, for the Transformer): reports token ``accuracy`` and
   ``sequence_accuracy``, the share of sequences with every position right.
+
+Live views (:meth:`Recipe.preview`): ``next_token`` shows text the model writes on
+from a validation passage, at temperature :data:`PREVIEW_TEMPERATURE`;
+``seq2seq_tokens`` shows a few probe examples with the model's answers and, when the
+model has Transformer encoder layers, the attention of every head on the first one.
 """
 
 from __future__ import annotations
 
 import math
+import string
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -26,7 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnstudio.train._modes import eval_mode
+from nnstudio.train.attention_maps import attention_maps
 from nnstudio.train.errors import TrainingError
+from nnstudio.train.preview import Preview, to_numpy
 from nnstudio.train.recipes import (
     Batch,
     Evaluation,
@@ -37,6 +46,13 @@ from nnstudio.train.recipes import (
     show_shape,
 )
 from nnstudio.train.requirements import one_graph
+
+PREVIEW_TEMPERATURE = 0.8
+PREVIEW_CHARS = 200  # characters the live view generates
+# Sampling is one forward pass per character (hundreds of milliseconds on a CPU):
+# the live view draws a new sample only when that keeps it under ~1/10 of the run.
+PREVIEW_SHARE = 0.1
+PREVIEW_EXAMPLES = 6  # probe examples a seq2seq live view lists
 
 
 class _PerPosition(Recipe):
@@ -117,6 +133,11 @@ class NextTokenRecipe(_PerPosition):
     metric_modes: ClassVar[dict[str, Mode]] = {
         "loss": "min", "perplexity": "min", "bits_per_char": "min", "accuracy": "max"}
 
+    def __init__(self, config: Any, info: Any) -> None:
+        super().__init__(config, info)
+        self._last_step: int | None = None  # the run's planned last step (live view)
+        self._next_sample = 0.0  # perf_counter time before which no new sample is drawn
+
     def sample_output(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out = super().sample_output(model, x)
         self._peeks = False
@@ -147,6 +168,37 @@ class NextTokenRecipe(_PerPosition):
         return Evaluation({"loss": nats, "perplexity": math.exp(min(nats, 700.0)),
                            "bits_per_char": nats / math.log(2), "accuracy": tokens / count})
 
+    def start_epoch(self, epoch: int, steps_per_epoch: int) -> None:
+        self._last_step = self.config.epochs * steps_per_epoch
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """~200 characters generated after a probe passage (:func:`prose_prompt`) at
+        temperature 0.8.
+
+        The draws are seeded by the run's seed, so from one picture to the next only
+        the model changes.  Sampling costs a forward pass per character: a new sample
+        is drawn only when the previous one's cost is under a tenth of the time since
+        (always at the run's last step); otherwise nothing new is shown.
+        """
+        if len(source) == 0 or source.x.dim() != 2:
+            return []
+        now = time.perf_counter()
+        if now < self._next_sample and step != self._last_step:
+            return []
+        prompt = prose_prompt(source.x, self.info.classes)
+        gen = torch.Generator().manual_seed(self.config.seed)
+        ids = generate_ids(model, prompt, PREVIEW_CHARS, temperature=PREVIEW_TEMPERATURE,
+                           generator=gen, context=source.x.shape[1])
+        cost = time.perf_counter() - now
+        self._next_sample = time.perf_counter() + cost * (1 / PREVIEW_SHARE - 1)
+        vocab = self.info.classes
+        return [Preview("text", "Generated text", {
+            "prompt": "".join(vocab[i] for i in prompt),
+            "text": "".join(vocab[i] for i in ids[len(prompt):]),
+            "note": (f"temperature {PREVIEW_TEMPERATURE}, step {step}: the model writes on "
+                     f"from a validation passage (shown dimmed)"),
+        })]
+
     def sample(self, model: nn.Module, prompt: str, n_chars: int, temperature: float = 1.0,
                seed: int = 0) -> str:
         """:func:`sample_text` with this data set's vocabulary and sequence length."""
@@ -171,6 +223,67 @@ class Seq2SeqTokensRecipe(_PerPosition):
         nats = loss / split.y.numel()
         return Evaluation({"loss": nats, "perplexity": math.exp(min(nats, 700.0)),
                            "accuracy": tokens / split.y.numel(), "sequence_accuracy": sequences / n})
+
+    def preview(self, model: nn.Module, source: Any, step: int, epoch: int) -> list[Preview]:
+        """The attention maps of the probe's first example (one per head of every
+        Transformer encoder layer; rows: the position that looks, columns: the
+        position looked at), and the model's answers to the first few examples."""
+        n = min(len(source), PREVIEW_EXAMPLES)
+        if n == 0:
+            return []
+        vocab = self.info.classes
+        x, y = source.x[:n], source.y[:n]
+        predicted = model(x).argmax(dim=-1)
+        previews = []
+        maps = attention_maps(model, x[:1])
+        if maps is not None:
+            tokens = [vocab[int(i)] for i in x[0]]
+            previews.append(Preview("heatmap", "Attention on the first example", {
+                "matrices": to_numpy(maps.weights), "titles": maps.titles,
+                "row_labels": tokens, "col_labels": tokens,
+                "note": "each row is a position that looks, each column one it looks at"}))
+        previews.append(Preview("text", "Answers", {
+            "text": answers_table(vocab, x, y, predicted),
+            "note": f"the first {n} validation examples at step {step}; ✗ marks a wrong answer"}))
+        return previews
+
+
+def prose_prompt(x: torch.Tensor, vocab: Sequence[str]) -> list[int]:
+    """A prompt for the live sample: the first of the passages ``x`` ([N, T] ids) that
+    reads as prose (three characters in four are letters, and at most one in four a
+    space: not a table or code), else the first passage; it starts after its first
+    space, at the start of a word."""
+    rows = [[vocab[int(i)] for i in row] for row in x]
+    chosen = 0
+    for k, row in enumerate(rows):
+        letters = sum(ch in string.ascii_letters for ch in row)
+        if letters >= 0.75 * len(row) and row.count(" ") <= 0.25 * len(row):
+            chosen = k
+            break
+    ids = [int(i) for i in x[chosen]]
+    space = next((k for k, ch in enumerate(rows[chosen][:-1]) if ch == " "), None)
+    return ids[space + 1:] if space is not None else ids
+
+
+def answers_table(vocab: Sequence[str], x: torch.Tensor, y: torch.Tensor,
+                  predicted: torch.Tensor) -> str:
+    """Input, target and the model's answer of each example, one block each; a wrong
+    answer is marked with ✗ and a caret under each wrong token (monospace text)."""
+    width = max(len(t) for t in vocab)
+    pad = [t.rjust(width) for t in vocab]
+
+    def row(ids: torch.Tensor) -> str:
+        return " ".join(pad[int(i)] for i in ids)
+
+    blocks = []
+    for xi, yi, pi in zip(x, y, predicted, strict=True):
+        wrong = (pi != yi).tolist()
+        rows = [f"input   {row(xi)}", f"target  {row(yi)}",
+                f"model   {row(pi)}  {'✗' if any(wrong) else '✓'}"]
+        if any(wrong):
+            rows.append("        " + " ".join(("^" if w else "").rjust(width) for w in wrong).rstrip())
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks)
 
 
 def sample_text(model: nn.Module, vocab: Sequence[str], prompt: str, n_chars: int, *,
@@ -197,15 +310,24 @@ def sample_text(model: nn.Module, vocab: Sequence[str], prompt: str, n_chars: in
         code = getattr(model, "nnstudio_code", None)
         if code is not None and code.inputs:
             context = int(code.input_shapes[code.inputs[0][1]][0])
-    device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     ids = [index[ch] for ch in prompt]
     todo = n_chars
     if not ids and todo:
         ids.append(int(torch.randint(len(vocab), (1,), generator=gen)))
         todo -= 1
+    ids = generate_ids(model, ids, todo, temperature=temperature, generator=gen, context=context)
+    return "".join(vocab[i] for i in ids)
+
+
+def generate_ids(model: nn.Module, ids: Sequence[int], n: int, *, temperature: float,
+                 generator: torch.Generator, context: int | None) -> list[int]:
+    """``ids`` (not empty) followed by ``n`` ids drawn one at a time (see
+    :func:`sample_text`); runs in eval mode without gradients."""
+    device = next(model.parameters()).device
+    ids = list(ids)
     with eval_mode(model), torch.no_grad():
-        for _ in range(todo):
+        for _ in range(n):
             window = ids[-context:] if context else ids
             logits = model(torch.tensor([window], dtype=torch.int64, device=device))[0, -1]
             logits = logits.double().cpu()
@@ -213,5 +335,5 @@ def sample_text(model: nn.Module, vocab: Sequence[str], prompt: str, n_chars: in
                 ids.append(int(logits.argmax()))
             else:
                 probs = torch.softmax(logits / temperature, dim=-1)
-                ids.append(int(torch.multinomial(probs, 1, generator=gen)))
-    return "".join(vocab[i] for i in ids)
+                ids.append(int(torch.multinomial(probs, 1, generator=generator)))
+    return ids

@@ -1,4 +1,6 @@
-"""The inspector: the selected layer's name, parameters, shapes and training flags.
+"""The inspector: the selected layer's name, parameters, shapes and training flags, and
+for an activation layer a small plot of its function and derivative
+(:mod:`.activation_plot`).
 
 It is built from the document each time the selection changes and refreshed from the
 document after every change (so undo moves its widgets back without pushing anything).
@@ -30,6 +32,7 @@ from ..graph.document import Graph, GraphError, Node
 from ..graph.params import ParamError
 from ..graph.shape_inference import InferenceResult
 from ..graph.shapes import fmt_shape
+from .activation_plot import ActivationPlot, plottable
 from .commands import Command, RenameNodeCommand, SetParamsCommand, SetTrainingFlagsCommand
 from .param_editors import ParamEditor, make_editor
 from .session import ProjectSession
@@ -153,6 +156,15 @@ class Inspector(QWidget):
         self.node_error = _error_label()
         self.node_error.setObjectName("NodeError")
         v.addWidget(self.node_error)
+
+        # made on the first activation shown: it loads pyqtgraph and compiles a layer
+        self.function_title = _section("Function")
+        self.function_title.hide()
+        v.addWidget(self.function_title)
+        self.function_box = QVBoxLayout()
+        self.function_box.setContentsMargins(0, 0, 0, 0)
+        v.addLayout(self.function_box)
+        self.activation_plot: ActivationPlot | None = None
 
         self.training_title = _section("Transfer learning")
         v.addWidget(self.training_title)
@@ -284,6 +296,18 @@ class Inspector(QWidget):
         self.shapes_label.setText(self._shapes_html(node, result))
         errors = result.errors.get(node.id, [])
         _set_error(self.node_error, "\n".join(e.message for e in errors))
+        self._fill_function(node)
+
+    def _fill_function(self, node: Node) -> None:
+        """Plot an activation's f and f' (with its parameters); hide the plot otherwise."""
+        show = plottable(node.type)
+        if show and self.activation_plot is None:
+            self.activation_plot = ActivationPlot(self.page)
+            self.function_box.addWidget(self.activation_plot)
+        if self.activation_plot is not None:
+            show = self.activation_plot.show_node(node) if show else False
+            self.activation_plot.setVisible(show)
+        self.function_title.setVisible(show)
 
     def _shapes_html(self, node: Node, result: InferenceResult) -> str:
         spec = node.spec

@@ -2,11 +2,14 @@
 
 A dialog in the manner of MATLAB's Deep Network Designer: a list of examples on the
 left (each with a small picture of its network), the chosen one's full explanation on
-the right.  It only reports what the person chose; the window opens it.
+the right, with its challenge — a ✓ beside the examples whose challenge this person has
+achieved (:mod:`.achievements`).  It only reports what the person chose; the window
+opens it.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
@@ -25,9 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..graph.challenge_schema import ChallengeError, challenge_of
 from ..graph.project_file import ProjectFileError
 from ..graph.templates import TemplateError, TemplateInfo, list_templates, load_template
+from . import achievements
 from .graph_preview import graph_preview
+from .theme import theme
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOW_KEY = "start/show_at_startup"
@@ -116,6 +122,10 @@ class StartPage(QDialog):
         self.detail_title.setWordWrap(True)
         self.detail_stage = QLabel()
         self.detail_stage.setProperty("role", "muted")
+        self.detail_challenge = QLabel()
+        self.detail_challenge.setObjectName("StartChallenge")
+        self.detail_challenge.setWordWrap(True)
+        self.detail_challenge.setTextFormat(Qt.TextFormat.RichText)
         self.detail_text = QLabel()
         self.detail_text.setWordWrap(True)
         self.detail_text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -130,6 +140,7 @@ class StartPage(QDialog):
         rv.addWidget(self.preview)
         rv.addWidget(self.detail_title)
         rv.addWidget(self.detail_stage)
+        rv.addWidget(self.detail_challenge)
         rv.addWidget(self.detail_text, 1)
         rb = QHBoxLayout()
         rb.addStretch(1)
@@ -192,12 +203,41 @@ class StartPage(QDialog):
         return self._previews[key]
 
     def _list_text(self, info: TemplateInfo) -> str:
-        """Two lines: "Perceptron" / "one neuron, one straight line" (or the stage)."""
+        """Two lines: "Perceptron" / "one neuron, one straight line" (or the stage);
+        "✓ " before the name when its challenge is achieved."""
         head, _, rest = info.title.partition(":")
         if not rest.strip():
             project = self._project(info.name)
             rest = project.meta.get("stage", "") if project is not None else ""
-        return f"{head.strip()}\n{rest.strip()}" if rest.strip() else head.strip()
+        head = ("✓ " if self.achieved(info.name) is not None else "") + head.strip()
+        return f"{head}\n{rest.strip()}" if rest.strip() else head
+
+    def _goal(self, name: str) -> str | None:
+        project = self._project(name)
+        try:
+            challenge = challenge_of(project.meta) if project is not None else None
+        except ChallengeError:
+            return None
+        return challenge.goal if challenge is not None else None
+
+    def achieved(self, name: str) -> dict[str, str] | None:
+        """The record of template ``name``'s challenge achieved (its goal as it is now)."""
+        goal = self._goal(name)
+        return achievements.achievement(name, goal) if goal is not None else None
+
+    def _challenge_html(self, name: str) -> str:
+        goal = self._goal(name)
+        if goal is None:
+            return ""
+        colors = theme().colors
+        done = self.achieved(name)
+        if done is None:
+            state = (f"<span style='color:{colors.get('muted', '#888')}'>Not achieved yet: "
+                     "train the example, change it, and the Training panel checks it.</span>")
+        else:
+            state = (f"<span style='color:{colors.get('ok', '#3a3')}'>✓ Achieved "
+                     f"{html.escape(done['when'])}</span> — {html.escape(done['summary'])}")
+        return f"<b>Challenge</b>: {html.escape(goal)}<br>{state}"
 
     def _info(self, name: str) -> TemplateInfo | None:
         return next((t for t in self.templates if t.name == name), None)
@@ -208,6 +248,7 @@ class StartPage(QDialog):
             self.detail_title.setText("No examples found")
             self.detail_text.setText("Start from a blank project, or open a file.")
             self.detail_stage.clear()
+            self.detail_challenge.clear()
             self.preview.clear()
             self.open_button.setEnabled(False)
             return
@@ -215,6 +256,9 @@ class StartPage(QDialog):
         project = self._project(info.name)
         stage = project.meta.get("stage", "") if project is not None else ""
         self.detail_stage.setText(f"Roadmap: {stage}" if stage else "")
+        challenge = self._challenge_html(info.name)
+        self.detail_challenge.setText(challenge)
+        self.detail_challenge.setVisible(bool(challenge))
         self.detail_text.setText(info.description)
         pm = self._preview(info.name, 520, 110)
         if pm is not None:

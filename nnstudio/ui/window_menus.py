@@ -76,6 +76,9 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     m.addAction(act("import_pytorch", "&Import from PyTorch…", lambda: _interop(w, "import"),
                     "Ctrl+Shift+I", "Build a graph from an nn.Module in a Python file "
                     "(runs that file's code)"))
+    m.addAction(act("load_weights", "Load &Weights…", lambda: _interop(w, "weights"),
+                    tip="Load a state-dict file into the graph in front wherever names and "
+                        "shapes fit, and list what does not"))
     m.addSeparator()
     m.addAction(act("quit", "&Quit", w.close, Key.Quit))
 
@@ -167,6 +170,10 @@ def _interop(w: MainWindow, which: str) -> None:
         from .import_dialog import open_import_dialog
 
         open_import_dialog(w)
+    elif which == "weights":
+        from .load_weights import open_load_weights
+
+        open_load_weights(w)
     else:
         from .export_dialog import open_export_dialog
 

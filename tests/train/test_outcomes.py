@@ -3,7 +3,7 @@
 Each test trains a template with its own settings (dataset, epochs, optimizer) on the
 CPU with a fixed seed, the way the app and ``nnstudio train`` start a run.  The wall
 time of the fit is printed and recorded (``record_property``), never asserted: these
-machines are shared and noisy.  ``python -m benchmarks --only template_outcomes``
+machines are shared and noisy.  ``python -m benchmarks --only roadmap_outcomes``
 reports the same figures against their time targets.
 """
 
