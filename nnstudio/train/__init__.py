@@ -23,6 +23,7 @@ from nnstudio.train.checkpoint import (
 from nnstudio.train.config import ActivationCapture, TrainConfig, select_device
 from nnstudio.train.control import RunControl
 from nnstudio.train.errors import CheckpointError, ConfigError, TrainingError
+from nnstudio.train.preview import Preview
 from nnstudio.train.recipes import (
     ClassificationRecipe,
     Evaluation,
@@ -33,7 +34,6 @@ from nnstudio.train.recipes import (
     recipe_names,
     register_recipe,
 )
-from nnstudio.train.preview import Preview
 from nnstudio.train.trainer import Trainer, TrainResult
 
 # Imported for their side effect: each module registers its recipes.

@@ -17,9 +17,10 @@ A preview is plain data (numpy arrays, strings), safe to hand to another thread.
   "color": (r, g, b) | None, "size": float}], "x_label"?, "y_label"?}``
 * ``"series"``  — ``{"x": float [T], "lines": [{"name", "y": float [T], "dashed": bool}],
   "x_label"?, "y_label"?}``
-* ``"text"``    — ``{"text": str, "note": str?}``
+* ``"text"``    — ``{"text": str, "note": str?, "prompt": str?}`` (a prompt is shown
+  dimmed before the text it started)
 * ``"heatmap"`` — ``{"matrices": float [M,R,C], "titles": list[str], "row_labels"?,
-  "col_labels"?}``
+  "col_labels"?, "note"?}``
 """
 
 from __future__ import annotations

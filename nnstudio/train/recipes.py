@@ -31,8 +31,8 @@ from nnstudio.train.requirements import Layout, one_graph
 
 if TYPE_CHECKING:  # the trainer duck-types the data contract; no runtime import needed
     from nnstudio.data.base import DatasetInfo, DatasetSplits, Split
-    from nnstudio.train.preview import Preview
     from nnstudio.train.config import TrainConfig
+    from nnstudio.train.preview import Preview
 
 Mode = Literal["min", "max"]
 Batch = tuple[torch.Tensor, ...]  # (inputs, targets) or (inputs, targets, example weights)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,24 @@ class _Tensors:
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+
+def forget_traceback(exc: BaseException | None) -> None:
+    """Drop the frames a caught exception (and those it chains) keeps alive.
+
+    A failed step's traceback holds the trainer's frames and the model's forward, which
+    refer back to the exception: a reference cycle that only the cyclic collector frees,
+    later, on whichever thread it happens to run — and with it the last references to
+    objects of the thread that ran the training.  Clearing the frames' locals now frees
+    them here, at once.  The message (``str(exc)``) is unaffected.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
 
 
 def _derived_seed(seed: int, epoch: int, stream: str) -> int:
@@ -134,6 +153,7 @@ class Trainer:
             result = self._finish(reason)
         except (TrainingError, ConfigError, CheckpointError) as exc:
             result = self._result("error", str(exc))
+            forget_traceback(exc)
         finally:
             if self._probe is not None:
                 self._probe.close()

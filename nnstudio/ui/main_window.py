@@ -25,10 +25,10 @@ from ..graph.project_file import SUFFIX
 from .appearance import apply_theme
 from .canvas_tabs import CanvasTabs
 from .code_view import CodeView
-from .fairness_view import install_fairness_view
-from .lazy_tab import LazyTab
+from .fairness_install import install_fairness
 from .file_actions import FileController, RecentFiles
 from .inspector import Inspector
+from .lazy_tab import LazyTab
 from .palette import LayerPalette
 from .session import ProjectSession
 from .start_page import StartPage
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._wire()
         self.training = install_training(self)  # Training tab, Train menu and toolbar
-        install_fairness_view(self)  # Fairness tab: per-group metrics of each finished run
+        self.fairness = install_fairness(self)  # Fairness tab: per-group metrics of each run
         self.setAcceptDrops(True)
         self._restore_settings()
         self._update_title()
@@ -130,6 +130,11 @@ class MainWindow(QMainWindow):
     def canvas(self):
         """The canvas in front (None while the project has no graph)."""
         return self.canvases.current_canvas()
+
+    @property
+    def fairness_view(self):
+        """The Fairness tab's view (built now if it was not yet)."""
+        return self.fairness.view
 
     def add_bottom_tab(self, widget: QWidget, title: str) -> int:
         """Add a panel beside the code preview (e.g. Training); returns its tab index."""

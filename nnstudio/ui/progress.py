@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
+from .interpreter_policy import RunInterpreterPolicy
+
 T = TypeVar("T")
 DELAY_MS = 400
 POLL_S = 0.03  # how often the dialog is refreshed (about 30 times a second)
@@ -148,6 +150,7 @@ class _Dialog:
 
     def close(self) -> None:
         self.dialog.canceled.disconnect(self._on_cancel)
+        self.dialog.reset()  # else Qt's own show timer can bring a closed dialog back
         self.dialog.hide()
         self.dialog.deleteLater()
 
@@ -169,6 +172,7 @@ def run_with_progress(parent: QWidget | None, title: str, fn: Callable[[Progress
     progress = Progress()
     dialog = _Dialog(parent, title, label or title, progress, cancellable, delay_ms)
     outcome: dict[str, Any] = {}
+    held = False
     try:
         if in_thread:
             def work() -> None:
@@ -178,6 +182,8 @@ def run_with_progress(parent: QWidget | None, title: str, fn: Callable[[Progress
                     outcome["error"] = e
 
             thread = threading.Thread(target=work, name=f"nnstudio: {title}", daemon=True)
+            RunInterpreterPolicy.hold()  # collections on this thread only, between polls
+            held = True
             thread.start()
             while thread.is_alive():
                 if abandon_on_cancel and progress.cancelled:
@@ -187,6 +193,7 @@ def run_with_progress(parent: QWidget | None, title: str, fn: Callable[[Progress
                 flags = (QEventLoop.ProcessEventsFlag.AllEvents if dialog.shown
                          else QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
                 QApplication.processEvents(flags, 10)
+                RunInterpreterPolicy.collect_if_due()
                 thread.join(POLL_S)
         else:
             progress._pump = dialog.pump
@@ -195,6 +202,8 @@ def run_with_progress(parent: QWidget | None, title: str, fn: Callable[[Progress
             except Exception as e:  # noqa: BLE001
                 outcome["error"] = e
     finally:
+        if held:
+            RunInterpreterPolicy.release()
         dialog.close()
     error = outcome.get("error")
     if error is not None and _is_cancellation(error):

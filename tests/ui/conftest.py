@@ -351,3 +351,23 @@ def dock_of(window):
 
 def finish(qtbot, dock, timeout=60_000):
     qtbot.waitUntil(lambda: not dock.is_running, timeout=timeout)
+
+
+# ---- the Live page alone (the renderers' tests)
+@pytest.fixture
+def page(qtbot):
+    """A shown, empty Live page."""
+    from nnstudio.ui.training.live_view import LiveView
+
+    view = LiveView()
+    view.resize(900, 500)
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+def draw(page, *previews):
+    """Show ``previews`` on ``page`` now; returns their renderers, in order."""
+    page.set_previews(list(previews))
+    page.refresh()
+    return [page.renderers[p.title] for p in previews]

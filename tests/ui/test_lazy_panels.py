@@ -85,8 +85,29 @@ def test_the_window_opens_without_pyqtgraph():
             "w = MainWindow(ProjectSession(load_template('mlp')))\n"
             "w.show(); app.processEvents()\n"
             "print(sorted(m for m in ('pyqtgraph', 'sklearn', 'scipy') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          timeout=120, env={**__import__("os").environ,
                                            "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_train_each_graph_from_the_train_menu(make_window, qtbot):
+    from nnstudio.graph.templates import load_template
+
+    window = make_window(ProjectSession(small_project()))
+    each = window.menu_actions["train_each"]
+    window.training.menu.aboutToShow.emit()
+    assert not each.isEnabled()  # one network: nothing to train "each"
+    project = load_template("activations")
+    project.training["dataset"]["n_samples"] = 300
+    project.training["config"].update({"epochs": 1, "device": "cpu"})
+    window.session.set_project(project)
+    window.training.menu.aboutToShow.emit()
+    assert each.isEnabled()
+    each.trigger()
+    dock = window.training.dock
+    qtbot.waitUntil(lambda: len(dock.store.runs) == 4 and not dock.is_running
+                    and all(r.result is not None for r in dock.store.runs), timeout=120_000)
+    assert [r.result.stopped_reason for r in dock.store.runs] == ["completed"] * 4
+    assert window.training.shutdown(5000)

@@ -80,3 +80,26 @@ def test_unknown_kind_says_so(qtbot, monkeypatch):
     page.set_previews([Preview("heatmap", "Attention", {})])
     page.refresh()
     assert "cannot draw" in page.renderers["Attention"].widget.text()
+
+
+def test_pages_follow_the_data_and_the_recipe(train_window, qtbot):
+    from nnstudio.graph.templates import load_template
+
+    window = train_window()  # moons: points in 2-D, classified
+    dock = dock_of(window)
+    boundary = dock.pages.indexOf(dock.boundary)
+    live = dock.pages.indexOf(dock.live)
+    assert dock.start()
+    finish(qtbot, dock)
+    assert dock.pages.isTabVisible(boundary) and not dock.pages.isTabVisible(live)
+    project = load_template("lstm-forecast")
+    project.training["config"].update({"epochs": 1, "device": "cpu"})
+    window.session.set_project(project)
+    assert dock.start()
+    finish(qtbot, dock)
+    assert dock.current.result.stopped_reason == "completed", dock.current.result.message
+    assert not dock.pages.isTabVisible(boundary)  # a series has no 2-D boundary to draw
+    assert dock.pages.isTabVisible(live)  # the forecast over the truth
+    dock.pages.setCurrentWidget(dock.live)  # drawn when in view
+    qtbot.waitUntil(lambda: dock.live.titles != [], timeout=3000)
+    assert any("forecast" in t.lower() for t in dock.live.titles), dock.live.titles

@@ -232,9 +232,9 @@ def test_a_result_drained_just_before_the_thread_ends_is_still_the_result(qtbot,
                                                                            monkeypatch):
     """The timer may collect the result between the worker putting it and the thread
     ending; `finished` must still carry the run's own result."""
-    from nnstudio.ui.training import worker as worker_module
-
     from PySide6.QtCore import Slot
+
+    from nnstudio.ui.training import worker as worker_module
 
     @Slot()
     def slow_to_end(self):

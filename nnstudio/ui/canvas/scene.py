@@ -82,6 +82,14 @@ class GraphScene(QGraphicsScene):
             THEMES.changed.disconnect(self._on_theme)
         except (RuntimeError, TypeError):
             pass
+        # let go of the items now, while the scene is whole: items and scene refer to
+        # each other, and a cycle of Qt wrappers left for the collector to find later,
+        # after Qt has deleted the scene, can bring the interpreter down
+        self.clear()
+        self.nodes.clear()
+        self.wires.clear()
+        self._wires_at.clear()
+        self._status.clear()
 
     # ------------------------------------------------------------ queries
     def status(self, node_id: str) -> NodeStatus:

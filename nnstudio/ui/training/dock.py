@@ -31,19 +31,23 @@ from nnstudio.data import preview
 from nnstudio.train import Callback, ConfigError, Recipe, TrainResult, recipe_class
 from nnstudio.train.project_run import PreparedRun, RunSetupError, prepare_run
 
+from ..load_weights import PendingWeights
 from ..session import ProjectSession
 from ..theme import THEMES, Theme, theme
 from .activations_view import ActivationsView
 from .boundary_view import BoundaryView
+from .challenge_view import ChallengeView
 from .curves_view import CurvesView
 from .data_preview import DataPreview
 from .evaluation_view import EvaluationView
 from .live_view import LiveView
-from .panel_parts import Banner, FillLayout, fmt_time, load_preview, resolved_dataset
+from .panel_parts import Banner, FillLayout, fmt_time, resolved_dataset
 from .plot_style import PlotPanel, class_rgb, lut
+from .prepare import prepare_with_progress, preview_with_progress
 from .runs import RunRecord, RunStore
 from .runs_view import RunsView
 from .settings_form import TrainingSettings
+from .train_each import TrainEach
 from .worker import TrainingRunner, UpdateBatch
 
 LOCK_REASON = "training is running — stop it to edit"
@@ -88,6 +92,8 @@ class TrainingDock(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
+        self.train_each = TrainEach(self)  # "Train each graph": one run per network, overlaid
+        self.pending_weights = PendingWeights(session, self)  # File ▸ Load Weights…
         self.progress = QProgressBar()
         self.progress.setObjectName("TrainingProgress")
         self.progress.setRange(0, 1)
@@ -110,7 +116,8 @@ class TrainingDock(QWidget):
         strip = QHBoxLayout()
         strip.setContentsMargins(6, 4, 6, 0)
         strip.setSpacing(5)
-        for widget in (self.start_button, self.pause_button, self.stop_button):
+        for widget in (self.start_button, self.train_each.button, self.pause_button,
+                       self.stop_button):
             strip.addWidget(widget)
         strip.addSpacing(6)
         strip.addWidget(self.progress)
@@ -180,6 +187,8 @@ class TrainingDock(QWidget):
         banners.setSpacing(3)
         banners.addWidget(self.lock_banner)
         banners.addWidget(self.error_banner)
+        self.challenge = ChallengeView(self)  # the template's goal, then each run's verdict
+        banners.addWidget(self.challenge)
         layout.addLayout(banners)
         layout.addWidget(self.pages, 1)
         self._style_panels(theme())
@@ -221,8 +230,12 @@ class TrainingDock(QWidget):
         if self.runner.is_running:
             return False
         self.error_banner.hide()
-        try:
-            prepared = prepare_run(self.session.project, graph=self.session.current_graph)
+        project, graph = self.session.project, self.session.current_graph
+        try:  # off the GUI thread, with a progress dialog and Cancel when it takes a while
+            prepared = prepare_with_progress(
+                self, lambda progress: prepare_run(project, graph=graph, progress=progress))
+            if prepared is None:  # cancelled: nothing starts
+                return False
         except RunSetupError as e:
             self.show_error(f"Cannot start training: {e}")
             return False
@@ -230,6 +243,11 @@ class TrainingDock(QWidget):
             self.show_error(f"Cannot start training: {type(e).__name__}: {e}")
             return False
         return self.start_prepared(prepared)
+
+    def start_each(self) -> bool:
+        """Train each network of the project in turn, their runs overlaid (see
+        :mod:`.train_each`); returns whether the first run started."""
+        return self.train_each.start()
 
     def start_prepared(self, prepared: PreparedRun) -> bool:
         """Train an already prepared run (the graph, model, data and config)."""
@@ -240,6 +258,9 @@ class TrainingDock(QWidget):
                                     prepared.graph_snapshot)
         self.current = record
         self.prepared = prepared  # read by views that follow finished runs (Fairness)
+        loaded = self.pending_weights.apply(prepared)  # weights loaded for this graph
+        if loaded:
+            self.message.emit(f"{record.name}: {loaded}")
         self._show_data(prepared)
         self.evaluation.clear()
         self.activations.clear()
@@ -452,8 +473,14 @@ class TrainingDock(QWidget):
         view = preview(prepared.splits)
         view["feature_names"] = tuple(prepared.splits.info.feature_names)
         self.data.set_preview(view)
-        self.boundary.set_data(view)
+        self._set_boundary_data(view)
         self._preview_for = prepared.dataset
+
+    def _set_boundary_data(self, view: dict[str, Any]) -> None:
+        """The boundary page exists for 2-D points classified: hidden for other data."""
+        self.boundary.set_data(view)
+        shown = view.get("kind") == "points2d" and view.get("task") == "classification"
+        self.pages.setTabVisible(self.pages.indexOf(self.boundary), shown)
 
     def _show_live_tab(self, recipe: str | None = None) -> bool:
         """Show the Live page only for recipes that draw something there."""
@@ -480,7 +507,7 @@ class TrainingDock(QWidget):
             return
         self.refresh_preview()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._preview_pending:
             self._preview_timer.start()
@@ -494,12 +521,13 @@ class TrainingDock(QWidget):
             return
         self._preview_pending = False
         files_ok = self.pages.currentWidget() is self.setup_page
-        spec, view, problem = load_preview(self.session.project, self._preview_for, files_ok)
+        spec, view, problem = preview_with_progress(self, self.session.project,
+                                                    self._preview_for, files_ok)
         if problem:
             self.data.show_error(problem)
         elif view is not None:
             self.data.set_preview(view)
-            self.boundary.set_data(view)
+            self._set_boundary_data(view)
         if spec is not None:
             self._preview_for = spec
 

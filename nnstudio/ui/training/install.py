@@ -99,6 +99,15 @@ class TrainingController(QObject):
         menu.setObjectName("TrainMenu")
         for action in self.actions.values():
             menu.addAction(action)
+        menu.addSeparator()
+        each = QAction("Train &Each Graph", w)
+        each.setObjectName("action_train_each")
+        each.setStatusTip("Train every network of the project in turn, their runs overlaid")
+        each.triggered.connect(self.train_each)
+        menu.addAction(each)
+        menu.aboutToShow.connect(self._update_train_each)
+        w.menu_actions["train_each"] = each
+        self.each_action = each
         self.menu = menu
         toolbar = QToolBar("Training", w)
         toolbar.setObjectName("TrainingToolBar")
@@ -114,6 +123,18 @@ class TrainingController(QObject):
         """Show the Training tab and start a run; returns whether one started."""
         self.show_tab()
         return self.dock.start()
+
+    def train_each(self) -> bool:
+        """Show the Training tab and train each network in turn (see ``train_each``)."""
+        self.show_tab()
+        return self.dock.start_each()
+
+    def _update_train_each(self) -> None:
+        from .train_each import graphs_to_train_each
+
+        running = self.is_built and self.dock.is_running
+        graphs = graphs_to_train_each(self.window.session.project)
+        self.each_action.setEnabled(len(graphs) >= 2 and not running)
 
     def show_tab(self) -> None:
         w = self.window

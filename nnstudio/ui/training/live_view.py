@@ -3,7 +3,7 @@
 Recipes that have something to show (reconstructions, generated samples, a forecast
 over the truth, generated text, attention maps) send :class:`~nnstudio.train.preview.Preview`
 objects about once a second.  This page keeps one panel per preview title, in the order
-they first arrive, two to a row, and draws each with the renderer registered for its
+they first arrive, two to a row (three when there are three), and draws each with the renderer registered for its
 kind.  Renderers live in :mod:`nnstudio.ui.training.live` (one module per kind, found
 automatically) and register themselves with :func:`register_renderer`.
 
@@ -155,6 +155,7 @@ class LiveView(PlotPanel):
         frame = renderer.widget
         frame.setObjectName(f"Live:{preview.title}")
         index = len(self.renderers)
-        self.grid.addWidget(frame, index // COLUMNS, index % COLUMNS)
+        columns = 3 if len(self._latest) == 3 else COLUMNS  # three side by side, else pairs
+        self.grid.addWidget(frame, index // columns, index % columns)
         self.renderers[preview.title] = renderer
         return renderer

@@ -42,7 +42,7 @@ class FillLayout(QVBoxLayout):
     and push the plots below the fold; this way it fills the panel and only scrolls
     when the panel is smaller than the body's minimum."""
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+    def hasHeightForWidth(self) -> bool:
         return False
 
 
@@ -83,13 +83,16 @@ class Banner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
-def load_preview(project: Project, shown: Mapping[str, Any] | None, files_ok: bool
+def load_preview(project: Project, shown: Mapping[str, Any] | None, files_ok: bool,
+                 progress: Any = None
                  ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str]:
     """(spec, preview, problem) for the project's data set.
 
     ``spec`` is None when nothing was looked at: the spec equals ``shown`` (already on
     screen), or it names a person's files and ``files_ok`` is False (they can be large).
-    ``problem`` is a message for the person ("" when the preview loaded).
+    ``problem`` is a message for the person ("" when the preview loaded).  ``progress``
+    is passed to the loader (see :func:`nnstudio.data.load_dataset`): a cancelled load
+    stops at its next report.
     """
     try:
         spec = dataset_spec(project)
@@ -101,7 +104,7 @@ def load_preview(project: Project, shown: Mapping[str, Any] | None, files_ok: bo
     options = {k: v for k, v in spec.items() if k != "name"}
     options.setdefault("seed", (project.training.get("config") or {}).get("seed", 0))
     try:
-        splits = load_dataset(spec["name"], **options)
+        splits = load_dataset(spec["name"], progress=progress, **options)
     except DatasetError as e:
         return spec, None, f"dataset '{spec['name']}': {e}"
     view = preview(splits)

@@ -60,7 +60,10 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, t: Theme | None = None) -> Non
         axis.setPen(pg.mkPen(muted))
         axis.setTextPen(pg.mkPen(muted))
         axis.setTickFont(_font(TICK_PT))
-        axis.enableAutoSIPrefix(False)  # "loss (x0.001)" reads worse than 0.001 on the ticks
+        # "loss (x0.001)" reads worse than 0.001 on the ticks; clearing the enabling ranges
+        # first also drops a scale already chosen (else a restyle can freeze "x1000")
+        axis.setSIPrefixEnableRanges(())
+        axis.enableAutoSIPrefix(False)
         if axis.labelText:
             axis.setLabel(axis.labelText, units=axis.labelUnits or None,
                           **{"color": text, "font-size": f"{LABEL_PT}pt"})
@@ -129,7 +132,7 @@ class PlotPanel(QWidget):
         """Push pending data to the plots (override); called by the owner's timer."""
         self.dirty = False
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.dirty:
             self.refresh()

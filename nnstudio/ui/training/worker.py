@@ -30,8 +30,6 @@ While a run goes, two interpreter settings change (:class:`RunInterpreterPolicy`
 
 from __future__ import annotations
 
-import gc
-import sys
 import threading
 import traceback
 from collections.abc import Iterable, Mapping
@@ -52,7 +50,9 @@ from nnstudio.train import (
 )
 from nnstudio.train.preview import Preview
 from nnstudio.train.project_run import PreparedRun
+from nnstudio.train.trainer import forget_traceback
 
+from ..interpreter_policy import RunInterpreterPolicy
 from .activation_history import ActivationFrame, ActivationHistory
 from .boundary_probe import BoundaryImage, BoundaryProbe
 
@@ -65,50 +65,6 @@ REPORT_EVERY_S = 0.02
 # (Qt aborts with "QThread: Destroyed while thread is still running"), whatever happens
 # to the runner or the window that started it.
 _LIVE_THREADS: set[QThread] = set()
-
-
-class RunInterpreterPolicy:
-    """Interpreter settings for while any run goes (see the module's docstring).
-
-    :meth:`hold` at a run's start, :meth:`release` at its end (nested runs count);
-    :meth:`collect_if_due`, called from the main thread's timer, does what the automatic
-    collector would have done, with the interpreter's thresholds — what pyqtgraph's
-    GarbageCollector does.  Objects alive at the start are frozen (``gc.freeze``) so that
-    these collections only look at what the run made: no long pause on the main thread.
-    """
-
-    SWITCH_INTERVAL_S = 0.0001
-    holds = 0
-    was_enabled = True
-    interval = 0.005
-
-    @classmethod
-    def hold(cls) -> None:
-        if cls.holds == 0:
-            cls.was_enabled = gc.isenabled()
-            gc.disable()
-            gc.freeze()
-            cls.interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(cls.interval, cls.SWITCH_INTERVAL_S))
-        cls.holds += 1
-
-    @classmethod
-    def release(cls) -> None:
-        if cls.holds == 0:
-            return
-        cls.holds -= 1
-        if cls.holds == 0:
-            sys.setswitchinterval(cls.interval)
-            gc.unfreeze()
-            if cls.was_enabled:
-                gc.enable()
-
-    @staticmethod
-    def collect_if_due() -> None:
-        t0, t1, t2 = gc.get_threshold()
-        c0, c1, c2 = gc.get_count()
-        if t0 and c0 > t0:
-            gc.collect(2 if c1 > t1 and c2 > t2 else 1 if c1 > t1 else 0)
 
 
 @dataclass
@@ -220,6 +176,7 @@ class TrainingWorker(QObject):
             where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last[0] else ""
             result = TrainResult("error", f"Training ended by an unexpected error{where}: "
                                           f"{type(exc).__name__}: {exc}")
+            forget_traceback(exc)
         self.outbox.put_result(result)
         self.finished.emit()
 
