@@ -24,6 +24,7 @@ interrupts at once.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import math
 import os
@@ -351,7 +352,7 @@ def train_project(project: Project, out_dir: str | os.PathLike[str], *,
                       resume_from=checkpoint, checkpoint_dir=out)
     guard = stop_on_interrupt(control) if ctrl_c_stops else contextlib.nullcontext()
     t0 = time.perf_counter()
-    with guard:
+    with guard, _frozen_heap():
         result = trainer.fit()
     fit_s = time.perf_counter() - t0
     run = HeadlessRun(result, prepared, out, fit_s, start_epoch)
@@ -366,6 +367,18 @@ def train_project(project: Project, out_dir: str | os.PathLike[str], *,
                   dataset_description=splits.info.description)
     _write_json(out / RUN_FILE, record)
     return run
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """While the run lasts, the cyclic collector leaves alone what existed before it
+    (PyTorch's own objects, the data): else its full passes over them, triggered by the
+    training loop's allocations, cost about 5 % of a small model's training time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _evaluate_fairness(run: HeadlessRun) -> None:

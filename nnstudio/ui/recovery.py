@@ -370,9 +370,14 @@ def install_recovery(window: MainWindow, store: RecoveryStore | None = None,
     manager = RecoveryManager(window.session, store, interval_ms, parent=window)
     manager.message.connect(window.show_message)
     training = getattr(window, "training", None)
-    dock = getattr(training, "dock", None)
-    if dock is not None and hasattr(dock, "run_finished"):
-        dock.run_finished.connect(manager.autosave_now)
+    if training is not None:  # the panel is built when first needed: follow it from then
+        def follow(dock) -> None:
+            dock.run_finished.connect(manager.autosave_now)
+
+        if training.is_built:
+            follow(training.dock)
+        else:
+            training.dock_ready.connect(follow)
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(manager.shutdown)

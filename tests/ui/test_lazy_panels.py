@@ -75,7 +75,10 @@ def test_lazy_tab_builds_once_and_keeps_its_place(qtbot):
     assert tabs.currentIndex() == 0  # asking for it does not bring it to the front
 
 
-def test_the_window_opens_without_pyqtgraph():
+def test_the_window_opens_without_pyqtgraph_or_torch():
+    # the window shows in about half the time `import torch` takes: torch is imported
+    # when something first needs it (Train, Export, a data preview), not to draw
+    # the editor (benchmarks/startup.py)
     code = ("import sys\n"
             "from PySide6.QtWidgets import QApplication\n"
             "app = QApplication([])\n"
@@ -84,7 +87,7 @@ def test_the_window_opens_without_pyqtgraph():
             "from nnstudio.ui.session import ProjectSession\n"
             "w = MainWindow(ProjectSession(load_template('mlp')))\n"
             "w.show(); app.processEvents()\n"
-            "print(sorted(m for m in ('pyqtgraph', 'sklearn', 'scipy') if m in sys.modules))\n")
+            "print(sorted(m for m in ('pyqtgraph', 'sklearn', 'scipy', 'torch') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          timeout=120, env={**__import__("os").environ,
                                            "QT_QPA_PLATFORM": "offscreen"})
