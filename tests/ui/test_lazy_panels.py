@@ -114,3 +114,21 @@ def test_train_each_graph_from_the_train_menu(make_window, qtbot):
                     and all(r.result is not None for r in dock.store.runs), timeout=120_000)
     assert [r.result.stopped_reason for r in dock.store.runs] == ["completed"] * 4
     assert window.training.shutdown(5000)
+
+
+def test_a_wide_table_head_keeps_its_first_columns_and_the_target(qtbot):
+    from nnstudio.ui.training.data_preview import MAX_COLUMNS, DataPreview
+
+    preview = DataPreview()
+    qtbot.addWidget(preview)
+    header = [f"px{i}" for i in range(784)] + ["target"]
+    rows = [[float(i) for i in range(784)] + [7] for _ in range(3)]
+    preview._table({"header": header, "rows": rows})
+    table = preview.table
+    labels = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert table.columnCount() == MAX_COLUMNS + 1
+    assert labels[:2] == ["px0", "px1"] and labels[-2:] == ["…", "target"]
+    assert table.item(0, table.columnCount() - 1).text() == "7"
+    narrow = {"header": ["a", "b", "target"], "rows": [[0.5, 1.25, 1]]}
+    preview._table(narrow)
+    assert table.columnCount() == 3 and table.item(0, 1).text() == "1.25"

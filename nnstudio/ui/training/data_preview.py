@@ -25,6 +25,7 @@ from ..theme import theme
 from .plot_style import PlotPanel, class_color
 
 GRID_COLUMNS = 8
+MAX_COLUMNS = 40  # a table head shows at most this many columns (the target last)
 TILE_PX = 40  # sample images are scaled up (whole pixels) to about this size
 
 
@@ -166,6 +167,11 @@ class DataPreview(PlotPanel):
     def _table(self, preview: dict[str, Any]) -> None:
         header = list(preview.get("header", []))
         rows = preview.get("rows", [])
+        if len(header) > MAX_COLUMNS:  # 784 pixels as columns: nobody reads them, and
+            # filling 50,000 cells would hold the window for a tenth of a second
+            keep = [*range(MAX_COLUMNS - 1), len(header) - 1]  # the target stays in view
+            header = [header[i] for i in keep[:-1]] + ["…", header[-1]]
+            rows = [[row[i] for i in keep[:-1]] + ["…", row[-1]] for row in rows]
         self.table.clear()
         self.table.setColumnCount(len(header))
         self.table.setRowCount(len(rows))
