@@ -30,7 +30,8 @@ def test_training_tab_menu_and_toolbar_are_mounted(train_window):
     assert window.menu_actions["train"].isEnabled()
     assert not window.menu_actions["pause"].isEnabled()
     assert not window.menu_actions["stop"].isEnabled()
-    assert [a.text() for a in window.training.menu.actions()] == ["&Train", "&Pause", "&Stop"]
+    assert [a.text() for a in window.training.menu.actions()] == [
+        "&Train", "&Pause", "&Stop", "", "Train &Each Graph"]  # "": a separator
     assert window.training.toolbar.isVisible()
 
 

@@ -78,6 +78,7 @@ class GraphScene(QGraphicsScene):
         self._attached = False
         for signal, slot in self._links:
             signal.disconnect(slot)
+        self._links = []  # bound methods of this scene: a cycle left for the collector
         try:
             THEMES.changed.disconnect(self._on_theme)
         except (RuntimeError, TypeError):

@@ -118,6 +118,9 @@ class GraphCanvas(CanvasEdits, QGraphicsView):
         self._zoom_settle.stop()
         self._cancel_drag()
         self.quick_add.hide()
+        # the popup calls back into this canvas: a reference cycle of Qt wrappers that
+        # would otherwise wait for the collector, past the moment Qt deletes them
+        self.quick_add.block_graphs = list
         self.scene_model.detach()
         for signal, slot in ((self.session.inferred, self._on_inferred),
                              (self.scene_model.selectionChanged, self._on_selection),
