@@ -65,6 +65,7 @@ class Target:
     bound: float | None = None
     max_seconds: float | None = None
     unit: str = ""  # "%": a fraction shown as a percentage; "×": a ratio; "pt": points
+    graph: str = ""  # which network of the project trains ("": the first)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -85,7 +86,8 @@ TARGETS = (
     Target("dcgan-digits", ("test.samples_recognised", "val.loss_g"), unit="%"),
     Target("autoencoder", ("test.baseline_ratio", "val.baseline_ratio"), ">=", 3.0, unit="×"),
     Target("vae", ("test.baseline_ratio", "val.baseline_ratio"), ">=", 3.0, unit="×"),
-    Target("activations", ("val.accuracy", "test.accuracy"), unit="%"),
+    *(Target("activations", ("val.accuracy", "test.accuracy"), unit="%", graph=f"MLP-{f}")
+      for f in ("sigmoid", "tanh", "relu", "gelu")),  # one run per network, as the button
     Target("digits-pretrain", "test.accuracy", unit="%"),
     Target("transfer-digits", TRANSFER, ">=", 0.10, unit="pt"),
     Target("fairness", "test.accuracy", unit="%"),
@@ -95,9 +97,10 @@ _SPLITS = {"train": "training", "val": "validation", "test": "test"}
 
 
 # ------------------------------------------------------------------ running one template
-def fit(project, **overrides) -> tuple[TrainResult, float]:
-    """Train ``project`` on the CPU; returns the result and the fit's seconds."""
-    prepared = prepare_run(project, config_overrides={"device": "cpu", **overrides})
+def fit(project, graph=None, **overrides) -> tuple[TrainResult, float]:
+    """Train ``project`` (its ``graph``, default the first) on the CPU; returns the
+    result and the fit's seconds."""
+    prepared = prepare_run(project, graph=graph, config_overrides={"device": "cpu", **overrides})
     t0 = time.perf_counter()
     result = Trainer(prepared.model, prepared.splits, prepared.config).fit()
     return result, time.perf_counter() - t0
@@ -154,7 +157,8 @@ def _row(t: Target, key: str, value: float | None, seconds: float | None, status
         ok = value >= t.bound if t.op == ">=" else value <= t.bound
         if t.max_seconds is not None and seconds is not None:
             ok = ok and seconds < t.max_seconds
-    return {"template": t.template, "metric": _label(key), "value": value,
+    name = f"{t.template} ({t.graph})" if t.graph else t.template
+    return {"template": name, "metric": _label(key), "value": value,
             "shown": status or _shown(value, t.unit), "target": _target_text(t),
             "seconds": seconds, "ok": ok}
 
@@ -179,7 +183,8 @@ def measure(t: Target, quick: bool) -> dict:
     if why:
         return _row(t, t.keys[0], None, None, why, quick)
     try:
-        result, seconds = fit(project, **({"epochs": 1} if quick else {}))
+        result, seconds = fit(project, project.graph(t.graph) if t.graph else None,
+                              **({"epochs": 1} if quick else {}))
     except Exception as e:  # noqa: BLE001  (one broken template must not hide the others)
         return _row(t, t.keys[0], None, None, f"error: {type(e).__name__}: {e}", quick)
     if result.stopped_reason == "error":
