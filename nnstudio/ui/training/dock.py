@@ -10,12 +10,10 @@ are shown in a red banner in the panel, never in a blocking dialog.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -39,6 +37,7 @@ from .boundary_view import BoundaryView
 from .challenge_view import ChallengeView
 from .curves_view import CurvesView
 from .data_preview import DataPreview
+from .dock_export import DockExports
 from .evaluation_view import EvaluationView
 from .live_view import LiveView
 from .panel_parts import Banner, FillLayout, fmt_time, resolved_dataset
@@ -58,7 +57,7 @@ REPAINT_MS = 100
 SETTINGS_WIDTH = 380
 
 
-class TrainingDock(QWidget):
+class TrainingDock(DockExports, QWidget):
     """Signals: ``state_changed(str)`` ("running", "paused", "stopping", "idle");
     ``run_finished(TrainResult)``; ``message(str)`` for the status bar."""
 
@@ -530,34 +529,3 @@ class TrainingDock(QWidget):
             self._set_boundary_data(view)
         if spec is not None:
             self._preview_for = spec
-
-    # ================================================================ export
-    def export_png(self, path: str | Path, page: QWidget | None = None) -> bool:
-        """Save the page in view (or ``page``) as a PNG picture; True if written."""
-        widget = page or self.pages.currentWidget()
-        if isinstance(widget, PlotPanel):
-            widget.refresh()
-        return widget.grab().save(str(path), "PNG")
-
-    def export_png_dialog(self) -> None:
-        title = self.pages.tabText(self.pages.currentIndex()).lower().replace(" ", "-")
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot as PNG", f"{title}.png",
-                                              "PNG pictures (*.png)")
-        if path:
-            ok = self.export_png(path)
-            self.message.emit(f"Saved {path}" if ok else f"Could not write {path}")
-
-    def save_csv_dialog(self, record: RunRecord | None) -> None:
-        if record is None:
-            self.message.emit("No run to save yet.")
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save run history as CSV", f"{record.name.lower().replace(' ', '-')}.csv",
-            "CSV files (*.csv)")
-        if path:
-            try:
-                record.save_csv(path)
-            except OSError as e:
-                self.show_error(f"Could not save {path}: {e.strerror or e}")
-                return
-            self.message.emit(f"Saved {path}")
