@@ -13,12 +13,13 @@ The page holds only the latest set of previews and draws on the owner's repaint 
 
 from __future__ import annotations
 
+import html
 import importlib
 import pkgutil
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.train.preview import Preview
 
@@ -46,6 +47,24 @@ class LiveRenderer:
 
 
 RENDERERS: dict[str, type[LiveRenderer]] = {}
+
+
+def muted_label(text: str = "") -> QLabel:
+    """A wrapped label in the theme's muted colour: notes under and over pictures."""
+    label = QLabel(text)
+    label.setProperty("role", "muted")
+    label.setWordWrap(True)
+    return label
+
+
+def titled_frame(title: str) -> tuple[QFrame, QVBoxLayout]:
+    """A frame with ``title`` in bold at the top; add the panel's parts to the layout."""
+    frame = QFrame()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(QLabel(f"<b>{html.escape(title)}</b>"))
+    return frame, layout
 
 
 def register_renderer(cls: type[LiveRenderer]) -> type[LiveRenderer]:

@@ -3,17 +3,15 @@ each head), one colour scale for all, labelled with the tokens they relate."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout
 
 from nnstudio.train.preview import Preview
 
 from ..activation_history import colour
-from ..live_view import LiveRenderer, LiveView, register_renderer
+from ..live_view import LiveRenderer, LiveView, muted_label, register_renderer, titled_frame
 from ..plot_style import lut, set_ticks
 
 MAX_COLUMNS = 4  # matrices side by side before a new row starts
@@ -34,18 +32,11 @@ class HeatmapRenderer(LiveRenderer):
 
     def __init__(self, page: LiveView, title: str) -> None:
         super().__init__(page, title)
-        self.widget = QFrame()
-        self.heading = QLabel(f"<b>{html.escape(title)}</b>")
-        self.scale = QLabel("")
-        self.scale.setProperty("role", "muted")
-        self.scale.setWordWrap(True)
+        self.widget, layout = titled_frame(title)
+        self.scale = muted_label()
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
-        layout = QVBoxLayout(self.widget)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.heading)
         layout.addWidget(self.scale)
         layout.addLayout(self.grid, 1)
         self.plots: list[pg.PlotWidget] = []

@@ -3,16 +3,14 @@ table of answers, in a fixed-width font, with a one-line note above it."""
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QPlainTextEdit
 
 from nnstudio.train.preview import Preview
 
 from ...theme import theme
-from ..live_view import LiveRenderer, LiveView, register_renderer
+from ..live_view import LiveRenderer, LiveView, muted_label, register_renderer, titled_frame
 
 
 @register_renderer
@@ -28,11 +26,8 @@ class TextRenderer(LiveRenderer):
 
     def __init__(self, page: LiveView, title: str) -> None:
         super().__init__(page, title)
-        self.widget = QFrame()
-        self.heading = QLabel(f"<b>{html.escape(title)}</b>")
-        self.note = QLabel("")
-        self.note.setProperty("role", "muted")
-        self.note.setWordWrap(True)
+        self.widget, layout = titled_frame(title)
+        self.note = muted_label()
         self.body = QPlainTextEdit()
         self.body.setObjectName("LiveText")
         self.body.setReadOnly(True)
@@ -40,10 +35,6 @@ class TextRenderer(LiveRenderer):
         self.body.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.body.setMinimumSize(120, 90)
-        layout = QVBoxLayout(self.widget)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.heading)
         layout.addWidget(self.note)
         layout.addWidget(self.body, 1)
         self.shown: Preview | None = None  # the preview on screen
