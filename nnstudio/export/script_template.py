@@ -607,6 +607,9 @@ def main():
         for k, v in final.items():
             print(f"final {k}: {v:.6g}")
     if world > 1:
+        # the DDP wrapper's reducer uses the process group: let it go first, or a
+        # process can abort on its way out ("terminate called without an active exception")
+        del net
         dist.barrier()
         dist.destroy_process_group()
 
