@@ -26,9 +26,7 @@ class FairnessController(QObject):
         self.tab = window.add_lazy_bottom_tab(TAB_TITLE, self._build)
         training = getattr(window, "training", None)
         if training is not None:
-            training.dock_ready.connect(self._follow)
-            if training.is_built:
-                self._follow(training.dock)
+            training.when_built(self._follow)
 
     @property
     def view(self) -> FairnessView:

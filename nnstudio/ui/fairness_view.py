@@ -180,19 +180,6 @@ class FairnessView(QWidget):
         """Show evaluations made elsewhere (a run folder's fairness.json, a test)."""
         return self.add_run(FairRun(name or f"Run {len(self.runs) + 1}", list(evaluations)))
 
-    def follow(self, dock: Any) -> None:
-        """Show every run ``dock`` finishes: on ``dock.run_finished(result)`` the run's
-        PreparedRun is read from ``dock.prepared`` and its name from ``dock.current``."""
-        self._dock = dock
-        dock.run_finished.connect(self._on_run_finished)
-
-    def _on_run_finished(self, result: Any) -> None:
-        dock = getattr(self, "_dock", None)
-        prepared = getattr(dock, "prepared", None)
-        if prepared is not None:
-            self.show_result(prepared, result, getattr(getattr(dock, "current", None), "name",
-                                                       None))
-
     def add_run(self, run: FairRun) -> FairRun:
         self.runs.append(run)
         self.current = run

@@ -371,13 +371,7 @@ def install_recovery(window: MainWindow, store: RecoveryStore | None = None,
     manager.message.connect(window.show_message)
     training = getattr(window, "training", None)
     if training is not None:  # the panel is built when first needed: follow it from then
-        def follow(dock) -> None:
-            dock.run_finished.connect(manager.autosave_now)
-
-        if training.is_built:
-            follow(training.dock)
-        else:
-            training.dock_ready.connect(follow)
+        training.when_built(lambda dock: dock.run_finished.connect(manager.autosave_now))
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(manager.shutdown)

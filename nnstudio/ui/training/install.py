@@ -58,6 +58,13 @@ class TrainingController(QObject):
     def is_built(self) -> bool:
         return self.tab.is_built
 
+    def when_built(self, callback) -> None:
+        """Call ``callback(dock)`` once the panel exists: now if it does, else when built."""
+        if self.is_built:
+            callback(self.dock)
+        else:
+            self.dock_ready.connect(callback)
+
     def _build_dock(self) -> TrainingDock:
         from .dock import TrainingDock
 
