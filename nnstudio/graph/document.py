@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
 from psygnal import Signal
 
-from .document_rules import (  # noqa: F401  (MAX_NAME, NODE_ID: the file reader's too)
-    MAX_NAME,
-    MAX_POS,
+from .document_rules import (
     NODE_ID,
     GraphError,
     _check_name,
     _check_pos,
     _dtype_problem,
     _numbered,
-    _port_nodes,
 )
+from .elements import Edge, Node
 from .params import ParamError
-from .spec import REGISTRY, LayerSpec, Registry
+from .spec import REGISTRY, Registry
 
 _EDIT_LOG = 1024  # node edits remembered for incremental shape inference
 # The layer type that runs another graph (see nnstudio.graph.blocks).  The document keeps
@@ -37,34 +34,6 @@ _EDIT_LOG = 1024  # node edits remembered for incremental shape inference
 # refused, a block that would contain itself is refused, and its ports follow the
 # Input and Output nodes of the graph it runs.
 BLOCK = "Block"
-
-
-@dataclass
-class Node:
-    id: str
-    type: str
-    name: str
-    params: dict[str, Any]
-    pos: tuple[float, float] = (0.0, 0.0)
-    # training-time options that belong to the drawing (transfer learning)
-    frozen: bool = False
-    lr_mult: float = 1.0
-
-    @property
-    def spec(self) -> LayerSpec:
-        return REGISTRY.get(self.type)
-
-
-@dataclass(frozen=True)
-class Edge:
-    src: str
-    src_port: str
-    dst: str
-    dst_port: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"src": self.src, "src_port": self.src_port,
-                "dst": self.dst, "dst_port": self.dst_port}
 
 
 class Graph:
@@ -565,12 +534,6 @@ class Graph:
             if ed["src"] in remap and ed["dst"] in remap:
                 self.connect(remap[ed["src"]], ed["src_port"], remap[ed["dst"]], ed["dst_port"])
         return list(remap.values())
-
-
-def iter_nodes(graphs: Iterable[Graph]) -> Iterable[tuple[Graph, Node]]:
-    for g in graphs:
-        for n in g.nodes:
-            yield g, n
 
 
 # the project holds graphs: it lives in its own module and is re-exported here, where

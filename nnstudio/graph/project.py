@@ -11,7 +11,9 @@ from typing import Any
 
 from psygnal import Signal
 
-from .document import Graph, GraphError, Node, _check_name, _port_nodes
+from .document import Graph
+from .document_rules import GraphError, _check_name, _port_nodes
+from .elements import Node
 
 
 class Project:

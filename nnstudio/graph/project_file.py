@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .document import BLOCK, MAX_NAME, NODE_ID, Graph, GraphError, Project
+from .document import BLOCK, Graph, GraphError, Project
+from .document_rules import MAX_NAME, NODE_ID
 from .params import ParamError
 from .spec import REGISTRY
 

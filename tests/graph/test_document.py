@@ -6,7 +6,8 @@ import pytest
 from graph_testkit import chain
 
 from nnstudio.graph import Graph, GraphError, Project, infer_shapes
-from nnstudio.graph.document import MAX_NAME, Edge
+from nnstudio.graph.document import Edge
+from nnstudio.graph.document_rules import MAX_NAME
 
 
 def _abc():
