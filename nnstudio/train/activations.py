@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from nnstudio.train._modes import eval_mode
+from nnstudio.train.pacing import ACTIVATION_SHARE, Pacer
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
@@ -73,7 +74,8 @@ class ActivationProbe:
 
     ``probe_x`` is a fixed input batch already on the model's device.  Capturing
     leaves each module's training flag and the RNG state exactly as they were.
-    ``clock`` is injectable so tests can drive the rate limit without sleeping.
+    ``clock`` is injectable so tests can drive the rate limit without sleeping; ``share``
+    bounds the capture's cost as a share of the time (see :mod:`nnstudio.train.pacing`).
     """
 
     def __init__(
@@ -84,30 +86,43 @@ class ActivationProbe:
         max_channels: int = 16,
         max_rate_hz: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        share: float = ACTIVATION_SHARE,
     ) -> None:
         self.model = model
         self.probe_x = probe_x
         self.bins = bins
         self.max_channels = max_channels
-        self.min_interval = 1.0 / max_rate_hz
-        self._clock = clock
-        self._last_time: float | None = None
+        self.pacer = Pacer(max_rate_hz, share, clock)
         self._last_step: int | None = None
+        self._started = 0.0
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._leaves = [(name, m) for name, m in model.named_modules()
                         if next(m.children(), None) is None]
         self._owners = [(name, list(m.parameters(recurse=False))) for name, m in model.named_modules()]
         self._owners = [(name, ps) for name, ps in self._owners if ps]
 
+    @property
+    def min_interval(self) -> float:
+        return self.pacer.min_interval
+
     def maybe_capture(self, global_step: int, epoch: int = 0) -> ActivationSnapshot | None:
-        """Capture unless one was taken at this step or less than 1/max_rate_hz ago."""
-        if global_step == self._last_step:
+        """Capture unless one was taken at this step, or the pacer says not yet: less than
+        1/max_rate_hz ago, or sooner than the last capture's cost allows (``share``).
+
+        The capture's own time is booked here; a caller that does more with the snapshot
+        (pictures made from it) books the whole with :meth:`booked`."""
+        if global_step == self._last_step or not self.pacer.due():
             return None
-        now = self._clock()
-        if self._last_time is not None and now - self._last_time < self.min_interval:
-            return None
-        self._last_time = now
-        return self.capture(global_step, epoch)
+        started = self.pacer.clock()
+        snap = self.capture(global_step, epoch)
+        self.pacer.ran(started)
+        self._started = started
+        return snap
+
+    def booked(self) -> None:
+        """Count everything since the last capture began as its cost (the trainer calls
+        this after its callbacks have turned the snapshot into pictures)."""
+        self.pacer.ran(self._started)
 
     def capture(self, global_step: int = 0, epoch: int = 0) -> ActivationSnapshot:
         """Run the probe batch now and return its snapshot (no rate limit)."""

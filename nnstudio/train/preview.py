@@ -25,7 +25,6 @@ A preview is plain data (numpy arrays, strings), safe to hand to another thread.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ import torch
 from torch import nn
 
 from nnstudio.train._modes import eval_mode
+from nnstudio.train.pacing import PREVIEW_SHARE, Pacer
 
 KINDS = ("images", "points", "series", "text", "heatmap")
 PROBE_SIZE = 64
@@ -67,19 +67,18 @@ class PreviewProbe:
         self.model = model
         self.probe = probe
         self.produce = produce
-        self.min_interval = 1.0 / max_rate_hz
-        self._last = -float("inf")
+        self.pacer = Pacer(max_rate_hz, PREVIEW_SHARE)
 
     def maybe_capture(self, step: int, epoch: int, *, force: bool = False) -> list[Preview]:
-        now = time.perf_counter()
-        if not force and now - self._last < self.min_interval:
+        if not force and not self.pacer.due():
             return []
-        self._last = now
+        started = self.pacer.clock()
         with torch.random.fork_rng(devices=_devices(self.probe)), eval_mode(self.model), \
                 torch.no_grad():
             previews = list(self.produce(self.model, self.probe, step, epoch) or [])
         for p in previews:
             p.global_step, p.epoch = step, epoch
+        self.pacer.ran(started)
         return previews
 
 

@@ -353,6 +353,7 @@ class Trainer:
                 raise forward_failure(exc, self.model, "while capturing activations") from exc
             if snap is not None:
                 self.callbacks.on_activations(snap)
+                self._probe.booked()  # the pictures made from it count as its cost
         self._show_live(epoch)
 
     def _show_live(self, epoch: int, *, force: bool = False) -> None:

@@ -103,6 +103,19 @@ def test_rate_is_bounded_by_time_and_by_step():
     assert probe.maybe_capture(4) is None  # never twice for one step
 
 
+def test_the_pictures_made_from_a_capture_count_towards_its_share_of_the_time():
+    now = [100.0]
+    probe = ActivationProbe(mostly_dead_relu_net(), PROBE, max_rate_hz=10,
+                            clock=lambda: now[0], share=0.01)
+    assert probe.maybe_capture(1) is not None  # the capture itself took no (fake) time
+    now[0] += 0.02  # the trainer's callbacks spent 20 ms turning it into pictures
+    probe.booked()  # so the next may come 2 s after this one began, not 0.1 s
+    now[0] = 100.0 + 1.9
+    assert probe.maybe_capture(2) is None
+    now[0] = 100.0 + 2.0
+    assert probe.maybe_capture(3) is not None
+
+
 def test_gradient_norms_per_module_from_the_last_backward():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))

@@ -98,7 +98,8 @@ def test_thousands_of_steps_a_second_reach_the_ui_in_at_most_30_batches_a_second
     assert len(steps) == 9000  # every step reported, none lost
     assert span > 0.5, "the run was too short to measure a rate"
     rate = (len(times) - 1) / span
-    assert rate <= 31, f"{rate:.1f} batches a second reached the main thread"
+    # a 33 ms timer: 30.3 a second, a little more when one late tick shortens the span
+    assert rate <= 32, f"{rate:.1f} batches a second reached the main thread"
     assert len(steps) / span > 10 * rate  # many steps per batch: batching did its job
     # in any one second, no more than ~30 batches
     assert max(sum(1 for u in times if t <= u < t + 1.0) for t in times) <= 32

@@ -20,9 +20,8 @@ from torch import nn
 
 from nnstudio.train import Callback, RunInfo, StepInfo, TrainResult
 from nnstudio.train._modes import eval_mode
+from nnstudio.train.pacing import BOUNDARY_SHARE, Pacer
 
-# the probe may use at most this share of the wall time (it waits 1/share × its cost)
-MAX_SHARE = 0.05
 EDGE_RGBA = (235, 238, 242, 190)  # the line where the predicted class changes
 
 
@@ -99,8 +98,7 @@ class BoundaryProbe(Callback):
         self.colours = np.asarray(colours, np.float32)
         self.loss = loss
         self.n = resolution
-        self.min_interval = 1.0 / max_rate_hz
-        self.clock = clock
+        self.pacer = Pacer(max_rate_hz, BOUNDARY_SHARE, clock)
         self.extent = grid_extent(np.asarray(points, np.float32))
         x0, x1, y0, y1 = self.extent
         gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
@@ -109,17 +107,16 @@ class BoundaryProbe(Callback):
             grid = (grid - np.asarray(norm_mean, np.float32)) / np.asarray(norm_std, np.float32)
         self._grid_cpu = torch.from_numpy(grid)
         self._grid: torch.Tensor | None = None
-        self._next = 0.0
         self.captures = 0
 
     def on_train_start(self, info: RunInfo) -> None:
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         self._grid = self._grid_cpu.to(device)
-        self._next = 0.0
+        self.pacer.reset()
 
     def on_step(self, s: StepInfo) -> None:
-        if self.clock() >= self._next:
+        if self.pacer.due():
             self.capture(s.global_step, s.epoch)
 
     def on_train_end(self, result: TrainResult) -> None:
@@ -128,7 +125,7 @@ class BoundaryProbe(Callback):
             self.capture(result.global_step, result.epochs_completed)
 
     def capture(self, global_step: int, epoch: int) -> BoundaryImage:
-        start = self.clock()
+        start = self.pacer.clock()
         grid = self._grid if self._grid is not None else self._grid_cpu
         devices = [grid.device.index or 0] if grid.is_cuda else []
         # eval mode (dropout off, BatchNorm running stats) and every module's own flag
@@ -140,6 +137,5 @@ class BoundaryProbe(Callback):
                               global_step, epoch)
         self.sink(image)
         self.captures += 1
-        cost = self.clock() - start
-        self._next = start + max(self.min_interval, cost / MAX_SHARE)
+        self.pacer.ran(start)
         return image

@@ -10,6 +10,7 @@ are shown in a red banner in the panel, never in a blocking dialog.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -196,6 +197,7 @@ class TrainingDock(DockExports, QWidget):
         self._repaint_timer.setSingleShot(True)
         self._repaint_timer.setInterval(REPAINT_MS)
         self._repaint_timer.timeout.connect(self._repaint)
+        self._repainted_at = -float("inf")
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(250)
@@ -351,18 +353,30 @@ class TrainingDock(DockExports, QWidget):
 
     def _show_progress(self, s) -> None:
         total = max(s.total_steps, 1)
+        epochs = self.current.info.epochs if self.current and self.current.info else "?"
+        # QProgressBar.setValue repaints at once (synchronously); with updates off, the
+        # bar is painted once, with its new text, by the next paint of the window
+        self.progress.setUpdatesEnabled(False)
         self.progress.setRange(0, total)
         self.progress.setValue(min(s.global_step, total))
-        epochs = self.current.info.epochs if self.current and self.current.info else "?"
         self.progress.setFormat(f"epoch {s.epoch}/{epochs} · {s.global_step / total:.0%}")
+        self.progress.setUpdatesEnabled(True)
         self.status.setText(f"loss {s.loss:.4g} · {s.samples_per_s:,.0f} samples/s · "
                             f"ETA {fmt_time(s.eta_s)}")
 
     def _schedule_repaint(self) -> None:
-        if not self._repaint_timer.isActive():
-            self._repaint_timer.start()
+        """Repaint now if the last repaint is REPAINT_MS old (the usual case: batches come
+        at that rate), else once it is — one wake-up of the main thread, not two."""
+        if self._repaint_timer.isActive():
+            return
+        wait = REPAINT_MS - (time.perf_counter() - self._repainted_at) * 1000
+        if wait <= REPAINT_MS * 0.1:
+            self._repaint()
+        else:
+            self._repaint_timer.start(int(wait))
 
     def _repaint(self, *_args) -> None:
+        self._repainted_at = time.perf_counter()
         if self._progress_dirty and self.current is not None and self.current.last_step:
             self._progress_dirty = False
             self._show_progress(self.current.last_step)

@@ -3,12 +3,13 @@ widget styled from the current theme (and restyled when the theme changes)."""
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QWidget
 
 from ..theme import THEMES, Theme, theme
 
@@ -20,6 +21,7 @@ RUN_HEX = ("#4c9bff", "#ffb347", "#58d68d", "#ff6b6b", "#c792ea", "#4dd0e1", "#f
            "#dce775", "#a1887f", "#90a4ae")
 TICK_PT = 8
 LABEL_PT = 9
+GRID_ALPHA = 0.18  # major grid lines; minor ones are half as strong
 
 
 def class_rgb(n: int = 10) -> np.ndarray:
@@ -72,12 +74,105 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, t: Theme | None = None) -> Non
     if item.titleLabel.text:
         item.setTitle(item.titleLabel.text)
     grid = getattr(plot, "nn_grid", True)  # a heat map (confusion matrix) wants none
-    item.showGrid(x=grid, y=grid, alpha=0.18)
+    GridLines.of(item).set_color(QColor(muted))
+    item.showGrid(x=grid, y=grid, alpha=GRID_ALPHA)
     legend = item.legend
     if legend is not None:
         legend.setLabelTextColor(text)
         legend.setBrush(pg.mkBrush(QColor(t.colors.get("window", "#1e2126")).darker(105)))
         legend.setPen(pg.mkPen(t.colors.get("border", "#444")))
+
+
+class GridLines:
+    """A plot's grid as two plain ``QGraphicsPathItem`` in its view (major and minor
+    lines), rebuilt only when the view's range or size changes.
+
+    pyqtgraph draws the grid as part of each axis, which makes every axis picture — and
+    its cached pixmap — as large as the whole plot: each curve update then blends those
+    plot-sized pixmaps again, memory traffic that slows a training thread running on
+    the next core by several per cent.  These lines are painted by Qt alone, touching
+    only their own pixels.  The plot's context menu (Grid: show X / Y, opacity) drives
+    them as it drove the axis grid.
+    """
+
+    def __init__(self, item: pg.PlotItem) -> None:
+        # weak: the plot keeps its grid, and a cycle through a Qt wrapper would leave the
+        # plot to the cyclic collector (which may run it on any thread)
+        self._plot = weakref.ref(item)
+        view = item.getViewBox()
+        self._paths = [QGraphicsPathItem(view.childGroup) for _level in range(2)]
+        for path in self._paths:
+            path.setZValue(-1e6)  # under everything the plot shows
+        self._color = QColor("#999")
+        self._show = (False, False)
+        self._alpha = GRID_ALPHA
+        view.sigRangeChanged.connect(self.rebuild)
+        view.sigResized.connect(self.rebuild)
+        ctrl = item.ctrl  # the context menu's Grid group; pyqtgraph's own slot runs first
+        ctrl.xGridCheck.toggled.connect(self._from_menu)
+        ctrl.yGridCheck.toggled.connect(self._from_menu)
+        ctrl.gridAlphaSlider.valueChanged.connect(self._from_menu)
+
+    @classmethod
+    def of(cls, item: pg.PlotItem) -> GridLines:
+        """The grid of ``item``, made on first use."""
+        grid = getattr(item, "_nn_grid_lines", None)
+        if grid is None:
+            grid = item._nn_grid_lines = cls(item)
+        return grid
+
+    @property
+    def shown(self) -> tuple[bool, bool]:
+        """(vertical lines at the x ticks, horizontal lines at the y ticks)."""
+        return self._show
+
+    def set_color(self, color: QColor) -> None:
+        self._color = QColor(color)
+        self._restyle()
+
+    def _from_menu(self, *_args) -> None:
+        item = self._plot()
+        if item is None:
+            return
+        ctrl = item.ctrl
+        for name in ("top", "bottom", "left", "right"):
+            item.getAxis(name).setGrid(False)  # ours instead of the axes' own
+        self._show = (ctrl.xGridCheck.isChecked(), ctrl.yGridCheck.isChecked())
+        self._alpha = ctrl.gridAlphaSlider.value() / max(1, ctrl.gridAlphaSlider.maximum())
+        self._restyle()
+        self.rebuild()
+
+    def _restyle(self) -> None:
+        for level, path in enumerate(self._paths):
+            color = QColor(self._color)
+            color.setAlphaF(min(1.0, self._alpha / (level + 1)))
+            pen = QPen(color)
+            pen.setCosmetic(True)  # one pixel wide at any zoom
+            pen.setWidth(0)
+            path.setPen(pen)
+
+    def rebuild(self, *_args) -> None:
+        item = self._plot()
+        if item is None:
+            return
+        view = item.getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        paths = [QPainterPath() for _ in self._paths]
+        for shown, axis, lo, hi, pixels, vertical in (
+                (self._show[0], item.getAxis("bottom"), x0, x1, view.width(), True),
+                (self._show[1], item.getAxis("left"), y0, y1, view.height(), False)):
+            if not shown or pixels <= 0 or not hi > lo:
+                continue
+            fixed = getattr(axis, "_tickLevels", None)  # named ticks (set_ticks) win
+            levels = ([(None, [v for v, _name in level]) for level in fixed] if fixed
+                      else axis.tickValues(lo, hi, pixels))
+            for path, (_spacing, values) in zip(paths, levels):
+                for v in values:
+                    if lo <= v <= hi:
+                        path.moveTo(v, y0) if vertical else path.moveTo(x0, v)
+                        path.lineTo(v, y1) if vertical else path.lineTo(x1, v)
+        for path_item, path in zip(self._paths, paths):
+            path_item.setPath(path)
 
 
 def cache_decorations(plot: pg.PlotWidget) -> None:

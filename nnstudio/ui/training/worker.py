@@ -6,9 +6,12 @@ The pieces, in the order data flows through them:
   there; :class:`_ToOutbox` (and the live probes) put what they are told into an
   :class:`Outbox` — a lock, a few lists and "latest only" slots, nothing else;
 * on the main thread, :class:`TrainingRunner`'s timer drains the outbox every
-  ``interval_ms`` (33 ms) and emits one ``updated(UpdateBatch)`` if anything came, so the
-  UI sees at most ~30 updates a second however many steps a second the trainer takes,
-  and the trainer never waits for the UI (the worker emits no per-step signals at all);
+  ``interval_ms`` (100 ms, the panel's repaint rate) and emits one
+  ``updated(UpdateBatch)`` if anything came, so the UI sees at most 10 updates a second
+  however many steps a second the trainer takes, and the trainer never waits for the UI
+  (the worker emits no per-step signals at all).  Each wake-up of the main thread takes
+  the GIL from the trainer; draining faster than the panel repaints bought nothing and
+  cost the trainer about 4 % of its speed in the overhead benchmark;
 * :class:`TrainingWorker` is the QObject moved to the thread (started → run,
   finished → quit, finished → deleteLater, the superqt wiring).  Its ``finished`` quits
   the thread with a direct connection, so the thread ends even while the main thread is
@@ -56,10 +59,10 @@ from ..interpreter_policy import RunInterpreterPolicy
 from .activation_history import ActivationFrame, ActivationHistory
 from .boundary_probe import BoundaryImage, BoundaryProbe
 
-DRAIN_INTERVAL_MS = 33  # at most ~30 updates a second reach the main thread
-# loss read-backs per second: often enough for smooth curves, rare enough that the
-# device sync and the callbacks cost nothing measurable
-REPORT_EVERY_S = 0.02
+DRAIN_INTERVAL_MS = 100  # at most 10 updates a second reach the main thread
+# how often the trainer reads its losses back (one device sync) and reports a step:
+# two points per repaint keep the curves smooth; more only cost syncs and callbacks
+REPORT_EVERY_S = 0.05
 
 # Threads still running are kept here so that nothing can destroy a running QThread
 # (Qt aborts with "QThread: Destroyed while thread is still running"), whatever happens
