@@ -93,7 +93,9 @@ def plain_loop(model, splits, config) -> tuple[float, float]:
 
     from nnstudio.train.trainer import _derived_seed  # the trainer's batch order
 
-    x, y, bs = splits.train.x, splits.train.y, config.batch_size
+    device = torch.device(config.device)
+    model.to(device)
+    x, y, bs = splits.train.x.to(device), splits.train.y.to(device), config.batch_size
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps = len(x) // bs
     model.train()
@@ -101,13 +103,15 @@ def plain_loop(model, splits, config) -> tuple[float, float]:
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         gen = torch.Generator().manual_seed(_derived_seed(config.seed, epoch, "shuffle"))
-        perm = torch.randperm(len(x), generator=gen)
+        perm = torch.randperm(len(x), generator=gen).to(device)
         for b in range(steps):
             idx = perm[b * bs:(b + 1) * bs]
             opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # the trainer's last step ends with a read-back too
     return time.perf_counter() - start, config.epochs * steps * bs, time.thread_time() - cpu
 
 
@@ -216,7 +220,7 @@ def percentile(values: list[float], q: float) -> float:
 
 # ------------------------------------------------------------------ running
 def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int,
-        flip_s: float) -> list[dict]:
+        flip_s: float, device: str = "cpu", batch_size: int = 128) -> list[dict]:
     import torch
     from PySide6.QtCore import QSettings
 
@@ -241,8 +245,8 @@ def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int
     splits = synthetic_splits(samples)
     # evaluation once, after the last step: the timed span is training only, as in the
     # plain loop; capture stays on (10 Hz, the default) and is part of what is measured
-    config = TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, epochs=epochs,
-                         device="cpu", seed=0, eval_every=epochs)
+    config = TrainConfig(optimizer="adam", lr=1e-3, batch_size=batch_size, epochs=epochs,
+                         device=device, seed=0, eval_every=epochs)
     torch.manual_seed(0)
     init = {k: v.clone() for k, v in compile_graph(graph).state_dict().items()}
 
@@ -353,14 +357,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--samples", type=int, default=8192, help="training examples")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (both runs)")
     ap.add_argument("--heartbeat-ms", type=int, default=5)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, mps (both runs)")
+    ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--flip-s", type=float, default=0.0,
                     help="flip between the Curves and Activations pages every this many "
                          "seconds (0: the Curves page stays in view)")
     args = ap.parse_args(argv if argv is not None else [])
     rows = run(args.repeats, args.epochs, args.samples, args.threads, args.heartbeat_ms,
-               args.flip_s)
-    print(f"MLP 784-256-256-10, {args.samples:,} examples, batch 128, {args.epochs} epochs, "
-          f"Adam, torch threads {args.threads}, CPU\n")
+               args.flip_s, args.device, args.batch_size)
+    print(f"MLP 784-256-256-10, {args.samples:,} examples, batch {args.batch_size}, "
+          f"{args.epochs} epochs, Adam, torch threads {args.threads}, {args.device}\n")
     print(table(rows))
     return rows
 
