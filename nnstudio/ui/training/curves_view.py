@@ -224,7 +224,11 @@ class CurvesView(PlotPanel):
         inside = r0 <= lo and hi <= r1
         if inside and (hi - lo) >= Y_MIN_FILL * (r1 - r0):
             return
-        span = max(hi - lo, 1e-3 * max(abs(hi), 1e-9), 1e-12)
+        # one point (or a flat run) gets a range a tenth of its size, not one so narrow
+        # that the ticks need five decimals
+        span = max(hi - lo, 0.1 * max(abs(hi), abs(lo)), 1e-9)
+        mid = (lo + hi) / 2
+        lo, hi = min(lo, mid - span / 2), max(hi, mid + span / 2)
         item.setYRange(lo - Y_MARGIN * span, hi + Y_MARGIN * span, padding=0)
 
     def point_count(self, series: str = "train") -> int:

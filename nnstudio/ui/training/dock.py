@@ -52,8 +52,10 @@ from .worker import TrainingRunner, UpdateBatch
 
 LOCK_REASON = "training is running — stop it to edit"
 # Views repaint at most 10 times a second: live to the eye, and light on the main thread,
-# whose Python painting competes with the trainer for the GIL (see benchmarks/
-# training_overhead.py: each % of the main thread spent in Python costs the trainer ~½ %)
+# whose Python work competes with the trainer for the GIL.  Measured on a 2-core machine,
+# a main thread busy in Python 3 % of the time slowed a training thread by 10-15 % (GIL
+# hand-overs and the caches they cool), so every repaint counts (benchmarks/
+# training_overhead.py)
 REPAINT_MS = 100
 SETTINGS_WIDTH = 380
 

@@ -1,0 +1,54 @@
+"""The live curves follow a run without re-laying out their axes at every update."""
+
+import pytest
+
+pytest.importorskip("pyqtgraph")
+
+from nnstudio.train import EpochInfo, RunInfo, StepInfo  # noqa: E402
+from nnstudio.ui.training.curves_view import CurvesView  # noqa: E402
+from nnstudio.ui.training.runs import RunRecord  # noqa: E402
+
+
+@pytest.fixture
+def view(qtbot):
+    v = CurvesView()
+    qtbot.addWidget(v)
+    v.resize(900, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def _record(epochs: int = 10) -> RunRecord:
+    record = RunRecord(1, {"name": "moons"}, {"optimizer": "adam", "lr": 0.01, "batch_size": 32},
+                       {"nodes": [], "edges": []})
+    record.start(RunInfo(epochs * 10, 10, epochs, 1, "cpu", 100, 100))
+    return record
+
+
+def test_a_single_validation_point_gets_a_readable_range(view):
+    record = _record()
+    view.set_runs(record, [])
+    view.set_epoch_span(10)
+    record.add_epochs([EpochInfo(1, 0.7, {"loss": 0.69, "accuracy": 0.6426}, 0.01, 1.0)])
+    view.note_new_data()
+    view.refresh()
+    lo, hi = view.metric_plot.getPlotItem().getViewBox().viewRange()[1]
+    assert lo < 0.6426 < hi
+    assert hi - lo >= 0.05  # a tenth of the value, not a sliver needing five decimals
+
+
+def test_the_x_range_grows_by_doubling_not_at_every_update(view):
+    record = _record(epochs=16)
+    view.set_runs(record, [])
+    view.set_epoch_span(16)
+    ranges = []
+    for step in range(1, 161):
+        record.add_steps([StepInfo(step // 10 + 1, step % 10 + 1, step, 160, 1.0 / step, 0.01,
+                                   step * 0.1, 1.0, 1000.0)])
+        view.note_new_data()
+        view.refresh()
+        ranges.append(round(view.loss_plot.getPlotItem().getViewBox().viewRange()[0][1], 3))
+    changes = sum(1 for a, b in zip(ranges, ranges[1:]) if a != b)
+    assert changes <= 5  # 1 → 2 → 4 → 8 → 16 epochs
+    assert ranges[-1] >= 16
