@@ -305,7 +305,7 @@ def test_runs_are_kept_overlaid_compared_and_exported(qtbot, train_window, tmp_p
     dock.pages.setCurrentWidget(dock.curves)
     legend = dock.curves.loss_plot.getPlotItem().legend
     names = [label.text for _, label in legend.items]
-    assert names == ["Run 2 train", "Run 2 val", "Run 1 train", "Run 1 val"]
+    assert names == ["Run 2", "Run 1"]  # one entry per run; the title names the line kinds
 
     dock.runs_view.select([first, second])
     dialog = dock.runs_view.compare_selected()

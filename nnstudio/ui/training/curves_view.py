@@ -32,7 +32,7 @@ Y_MARGIN = 0.08  # headroom above and below the data when the y range moves
 Y_MIN_FILL = 0.4  # the range shrinks when the data fill less than this share of it
 
 
-def _curve(plot: pg.PlotWidget, name: str, color, width: float = 1.6, dashed: bool = False,
+def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, dashed: bool = False,
            symbol: str | None = None) -> pg.PlotDataItem:
     pen = pg.mkPen(color, width=width,
                    style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
@@ -65,7 +65,9 @@ class CurvesView(PlotPanel):
         head.addWidget(QLabel("Metric"))
         head.addWidget(self.metric_combo)
         head.addStretch(1)
-        self.loss_plot = self.add_plot("Loss", "epoch", "loss", legend=True)
+        # one legend entry per run (its colour); the title tells the two kinds of line apart
+        self.loss_plot = self.add_plot("Loss (line: train, dots: validation)", "epoch", "loss",
+                                       legend=True)
         self.metric_plot = self.add_plot("Validation metric", "epoch", "", legend=True)
         self.lr_plot = self.add_plot("Learning rate", "epoch", "lr (log scale)")
         self.lr_plot.getPlotItem().setLogMode(y=True)  # schedules multiply the rate
@@ -110,8 +112,8 @@ class CurvesView(PlotPanel):
         color = run_color(record.index - 1)
         name = record.name
         items = {
-            "train": _curve(self.loss_plot, f"{name} train", color, 1.4),
-            "val": _curve(self.loss_plot, f"{name} val", color, 2.2, dashed=True, symbol="o"),
+            "train": _curve(self.loss_plot, name, color, 1.4),
+            "val": _curve(self.loss_plot, None, color, 2.2, dashed=True, symbol="o"),
             "metric": _curve(self.metric_plot, name, color, 2.0, symbol="o"),
             "lr": _curve(self.lr_plot, name, color, 1.6),
         }

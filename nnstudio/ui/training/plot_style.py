@@ -79,7 +79,9 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, t: Theme | None = None) -> Non
     legend = item.legend
     if legend is not None:
         legend.setLabelTextColor(text)
-        legend.setBrush(pg.mkBrush(QColor(t.colors.get("window", "#1e2126")).darker(105)))
+        back = QColor(t.colors.get("window", "#1e2126")).darker(105)
+        back.setAlpha(200)  # the curves stay visible under the legend
+        legend.setBrush(pg.mkBrush(back))
         legend.setPen(pg.mkPen(t.colors.get("border", "#444")))
 
 
