@@ -329,6 +329,13 @@ def test_weights_that_would_run_code_are_refused(tmp_path, how):
         load_weights(path)
 
 
+def test_random_bytes_are_called_not_a_weights_file_not_code(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(bytes((i * 97 + 13) % 256 for i in range(3000)))
+    with pytest.raises(WeightsError, match="not a PyTorch weights file, or it is damaged"):
+        load_weights(path)
+
+
 def test_export_refuses_code_running_weights_in_one_line(capsys, tmp_path, template_file):
     evil = tmp_path / "evil.pt"
     torch.save({"neuron.weight": RunsCode()}, evil)

@@ -95,11 +95,14 @@ def load_weights(path: str | os.PathLike) -> dict[str, Tensor]:
         if "Weights only load failed" not in text:
             raise WeightsError(f"{path.name}: not a PyTorch weights file, or it is damaged"
                                ) from None
-        # torch names the global it would have had to import, e.g. "posix.getpid"
+        # torch names the global it would have had to import, e.g. "posix.getpid"; with
+        # none named, the bytes were no pickle at all (a random or foreign file)
         found = re.search(r"GLOBAL ([\w.]+)", text)
-        what = f" ({found.group(1)})" if found else ""
+        if found is None:
+            raise WeightsError(f"{path.name}: not a PyTorch weights file, or it is damaged"
+                               ) from None
         raise WeightsError(f"{path.name}: refused: the file contains code or objects other "
-                           f"than tensors{what}") from None
+                           f"than tensors ({found.group(1)})") from None
     except (RuntimeError, EOFError, KeyError, ValueError, TypeError, AttributeError,
             IndexError, OSError) as e:
         # torch.load reports a damaged or foreign file in many ways; all mean the same here
