@@ -88,12 +88,17 @@ class _FirstPaint(QObject):
 
     def __init__(self, window: QWidget, probe: str = ""):
         super().__init__(window)
-        self.window = window
         self.probe = probe
         self.done = False
         self._callbacks: list = []
         QApplication.instance().installEventFilter(self)
         QTimer.singleShot(self.FALLBACK_MS, self, self._fire)  # not after the window is gone
+
+    @property
+    def window(self) -> QWidget:
+        """The window this belongs to: its Qt parent (no Python reference back to the
+        window, which would keep a closed window for the cyclic collector)."""
+        return self.parent()
 
     def then(self, callback) -> None:
         if self.done:

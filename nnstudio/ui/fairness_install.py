@@ -20,13 +20,18 @@ class FairnessController(QObject):
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
-        self.window = window
         self._view: FairnessView | None = None
         self._waiting: list[tuple[Any, Any, str | None]] = []  # runs finished before the build
         self.tab = window.add_lazy_bottom_tab(TAB_TITLE, self._build)
         training = getattr(window, "training", None)
         if training is not None:
             training.when_built(self._follow)
+
+    @property
+    def window(self) -> MainWindow:
+        """The window this belongs to: its Qt parent (no Python reference back to the
+        window, which would keep a closed window for the cyclic collector)."""
+        return self.parent()
 
     @property
     def view(self) -> FairnessView:

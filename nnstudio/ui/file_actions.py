@@ -84,8 +84,13 @@ class FileController(QObject):
     def __init__(self, session: ProjectSession, window: QWidget, recent: RecentFiles | None = None):
         super().__init__(window)
         self.session = session
-        self.window = window
         self.recent = recent or RecentFiles(self)
+
+    @property
+    def window(self) -> QWidget:
+        """The window this belongs to: its Qt parent (no Python reference back to the
+        window, which would keep a closed window for the cyclic collector)."""
+        return self.parent()
 
     # ----------------------------------------------------------------- asking
     def confirm_discard(self) -> bool:

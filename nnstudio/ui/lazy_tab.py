@@ -9,6 +9,7 @@ instance when the person presses Train (F5) with the Code tab in front.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -24,7 +25,10 @@ class LazyTab(QObject):
         super().__init__(tabs)
         self.tabs = tabs
         self.title = title
-        self._factory = factory
+        # a bound method (a controller's) is held weakly: the controller holds this tab,
+        # and a strong reference back would leave both to the cyclic collector
+        self._factory = (weakref.WeakMethod(factory) if hasattr(factory, "__self__")
+                         else lambda: factory)
         self._widget: QWidget | None = None
         self._building = False
         self.placeholder = QWidget()
@@ -58,7 +62,10 @@ class LazyTab(QObject):
             raise RuntimeError(f"the {self.title} panel asked for itself while being built")
         self._building = True
         try:
-            widget = self._factory()
+            factory = self._factory()
+            if factory is None:
+                raise RuntimeError(f"the {self.title} panel's owner is gone")
+            widget = factory()
             index = self.tabs.indexOf(self.placeholder)
             was_current = self.tabs.currentIndex() == index
             self.tabs.insertTab(index, widget, self.title)

@@ -6,10 +6,12 @@ Widgets observe a :class:`ProjectSession`; they never hold document state themse
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
+from shiboken6 import Shiboken
 
 from ..graph.document import Graph, GraphError, Project
 from ..graph.shape_inference import InferenceResult, ShapeInference
@@ -49,6 +51,17 @@ class ProjectSession(QObject):
         self._watchers: dict[int, tuple] = {}
         self.set_project(project or _blank_project(), path)
 
+    def __del__(self) -> None:
+        # Delete the edits while every wrapper is whole.  When the session ends in cyclic
+        # garbage (a closed window and its controllers refer to one another), Python runs
+        # this before it clears anything; left to the collector, PySide (6.11) may clear a
+        # command's wrapper first, hand the command back to Python and delete it, and
+        # ~QUndoStack then deletes it again (segfault in QUndoStack::clear).
+        stack = self.__dict__.get("undo_stack")
+        if stack is not None and Shiboken.isValid(stack):
+            stack.blockSignals(True)  # no slot runs during a collection
+            stack.clear()
+
     def _on_clean_changed(self, clean: bool) -> None:
         self.dirty_changed.emit(not clean)
 
@@ -75,8 +88,12 @@ class ProjectSession(QObject):
         if id(graph) in self._watchers:  # a graph put back by undo is watched already
             return
 
+        session = weakref.ref(self)  # the graph keeps this callback: no cycle through it
+
         def on_changed(graph=graph):
-            self.inferred.emit(graph, self.inference(graph))
+            me = session()
+            if me is not None:
+                me.inferred.emit(graph, me.inference(graph))
 
         self._watchers[id(graph)] = (graph, on_changed)
         graph.changed.connect(on_changed)

@@ -10,8 +10,6 @@ dataset file that is broken rather than missing, running out of memory on a batc
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 import torch
 from PySide6.QtWidgets import QApplication
@@ -51,10 +49,6 @@ def train_window(qtbot, isolated_qsettings):
         window.close()
         window.deleteLater()
     QApplication.processEvents()
-    # collect what the runs left now, while the objects it refers to are still whole
-    # (see the report on the training worker: a failed run's garbage, collected later
-    # in another test, can crash the interpreter)
-    gc.collect()
 
 
 def finish(qtbot, dock, timeout=60_000):

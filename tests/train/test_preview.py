@@ -65,7 +65,9 @@ def test_no_listener_no_preview(showing):
     assert showing.calls == []
 
 
-def test_previews_do_not_change_training(showing):
+def test_previews_do_not_change_training(showing, monkeypatch):
+    # as many previews as the run allows: no rate limit and no cap on their share of time
+    monkeypatch.setattr("nnstudio.train.preview.PREVIEW_SHARE", 1.0)
     splits = make_blobs(n_train=300, n_val=60)
     plain = mlp(seed=3)
     Trainer(plain, splits, _config(epochs=2)).fit()

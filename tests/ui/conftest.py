@@ -339,9 +339,9 @@ def train_window(make_window):
     yield make
     for window in made:
         assert window.training.shutdown(5000)
-        # commands left on a stack that is garbage-collected later can crash PySide (a
-        # QUndoStack of Python QUndoCommands destroyed inside a GC pass); the session
-        # fixture of conftest clears its stack for the same reason
+        # belt and braces: ProjectSession.__del__ now clears its stack before a collector
+        # pass could free a command's wrapper first (a PySide 6.11 double delete), and a
+        # closed window no longer ends in a reference cycle (test_window_lifetime.py)
         window.session.undo_stack.clear()
 
 

@@ -1,12 +1,14 @@
 """The live curves follow a run without re-laying out their axes at every update."""
 
+import itertools
+
 import pytest
 
 pytest.importorskip("pyqtgraph")
 
-from nnstudio.train import EpochInfo, RunInfo, StepInfo  # noqa: E402
-from nnstudio.ui.training.curves_view import CurvesView  # noqa: E402
-from nnstudio.ui.training.runs import RunRecord  # noqa: E402
+from nnstudio.train import EpochInfo, RunInfo, StepInfo
+from nnstudio.ui.training.curves_view import CurvesView
+from nnstudio.ui.training.runs import RunRecord
 
 
 @pytest.fixture
@@ -49,6 +51,6 @@ def test_the_x_range_grows_by_doubling_not_at_every_update(view):
         view.note_new_data()
         view.refresh()
         ranges.append(round(view.loss_plot.getPlotItem().getViewBox().viewRange()[0][1], 3))
-    changes = sum(1 for a, b in zip(ranges, ranges[1:]) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(ranges) if a != b)
     assert changes <= 5  # 1 → 2 → 4 → 8 → 16 epochs
     assert ranges[-1] >= 16

@@ -5,7 +5,7 @@ import pytest
 
 pg = pytest.importorskip("pyqtgraph")
 
-from nnstudio.ui.training.plot_style import GridLines, make_plot  # noqa: E402
+from nnstudio.ui.training.plot_style import GridLines, make_plot
 
 
 def lines(path_item):

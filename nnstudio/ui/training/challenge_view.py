@@ -10,6 +10,7 @@ Hidden when the project has no challenge.
 from __future__ import annotations
 
 import html
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -33,7 +34,7 @@ class ChallengeView(QFrame):
     def __init__(self, dock: TrainingDock) -> None:
         super().__init__(dock)
         self.setObjectName("TrainingChallenge")
-        self.dock = dock
+        self._dock = weakref.ref(dock)
         self.challenge: Challenge | None = None
         self.problem = ""  # why the project's challenge cannot be checked
         self.verdict: Verdict | None = None
@@ -54,6 +55,12 @@ class ChallengeView(QFrame):
         self.refresh()
 
     # ------------------------------------------------------------------ what it reads
+    @property
+    def dock(self) -> TrainingDock:
+        """The panel this belongs to (held weakly: the panel holds this, and a reference
+        back would leave both to the cyclic collector)."""
+        return self._dock()
+
     @property
     def template(self) -> str | None:
         name = self.dock.session.project.meta.get("template")

@@ -32,7 +32,6 @@ class TrainingController(QObject):
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
-        self.window = window
         self.tab = window.add_lazy_bottom_tab(TAB_TITLE, self._build_dock)
         self.tab.built.connect(self.dock_ready)
         self.actions = self._make_actions()
@@ -48,6 +47,12 @@ class TrainingController(QObject):
             app.aboutToQuit.connect(self.shutdown)
         self._last_state = "idle"
         self._on_state("idle")
+
+    @property
+    def window(self) -> MainWindow:
+        """The window this belongs to: its Qt parent (no Python reference back to the
+        window, which would keep a closed window for the cyclic collector)."""
+        return self.parent()
 
     @property
     def dock(self) -> TrainingDock:

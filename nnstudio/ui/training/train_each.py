@@ -13,6 +13,7 @@ sequence there; the runs already done stay.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
@@ -58,7 +59,7 @@ class TrainEach(QObject):
 
     def __init__(self, dock: TrainingDock) -> None:
         super().__init__(dock)
-        self.dock = dock
+        self._dock = weakref.ref(dock)
         self.queue: list[str] = []  # names of the graphs still to train
         self.records: list[RunRecord] = []  # the runs of the current (or last) sequence
         self.active = False
@@ -75,6 +76,12 @@ class TrainEach(QObject):
         self.refresh()
 
     # ------------------------------------------------------------------ state
+    @property
+    def dock(self) -> TrainingDock:
+        """The panel this belongs to (held weakly: the panel holds this, and a reference
+        back would leave both to the cyclic collector)."""
+        return self._dock()
+
     def refresh(self, *_args) -> None:
         """Show the button when the project has two or more networks to train."""
         names = [g.name for g in graphs_to_train_each(self.dock.session.project)]
