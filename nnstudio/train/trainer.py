@@ -408,7 +408,8 @@ class Trainer:
             message += (f"restored the weights of epoch {t.best_epoch} ({t.metric} "
                         f"{t.best_value:.4g})." if restored else "it never had a finite value.")
         else:
-            message = f"Completed {self.config.epochs} epochs."
+            n = self.config.epochs
+            message = f"Completed {n} epoch{'' if n == 1 else 's'}."
         return self._result(reason, message, metrics, restored)
 
     def _result(self, reason: str, message: str, metrics: dict | None = None,

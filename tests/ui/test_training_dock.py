@@ -287,6 +287,17 @@ def test_closing_the_window_mid_run_joins_the_thread_without_qt_warnings(qtbot):
     assert not [m for m in messages if "QThread" in m or "Destroyed" in m], messages
 
 
+def test_the_status_bar_says_what_runs_now_not_how_the_last_run_ended(qtbot, train_window):
+    window = train_window(small_project(epochs=1))
+    dock = dock_of(window)
+    window.training.train()
+    finish(qtbot, dock)
+    assert window.statusBar().currentMessage() == "Run 1: Completed 1 epoch."
+    window.training.train()
+    assert window.statusBar().currentMessage().startswith("Run 2: training on ")
+    finish(qtbot, dock)
+
+
 def test_runs_are_kept_overlaid_compared_and_exported(qtbot, train_window, tmp_path):
     window = train_window(small_project(epochs=2))
     dock = dock_of(window)

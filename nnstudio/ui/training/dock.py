@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -262,14 +263,16 @@ class TrainingDock(DockExports, QWidget):
         self.current = record
         self.prepared = prepared  # read by views that follow finished runs (Fairness)
         loaded = self.pending_weights.apply(prepared)  # weights loaded for this graph
-        if loaded:
-            self.message.emit(f"{record.name}: {loaded}")
+        # the status bar says what runs now, not how the last run ended
+        self.message.emit(f"{record.name}: {loaded}" if loaded else
+                          f"{record.name}: training on {record.dataset.get('name')}…")
         self._show_data(prepared)
         self.evaluation.clear()
         self.activations.clear()
         self.live.clear()
         live = self._show_live_tab(prepared.config.recipe)
         self.curves.set_runs(record, [r for r in self.store.runs if r.overlay and r is not record])
+        self.curves.set_epoch_span(prepared.config.epochs)  # axes laid out before the run
         n_classes = max(prepared.splits.info.n_classes, 1)
         self.session.set_locked(LOCK_REASON)
         self.progress.setRange(0, 1000)
@@ -278,6 +281,7 @@ class TrainingDock(DockExports, QWidget):
         self.status.setText(f"{record.name}: starting on {record.dataset.get('name')}…")
         if self.pages.currentWidget() is self.setup_page:
             self.pages.setCurrentWidget(self.live if live else self.curves)
+        self._settle()
         try:
             self.runner.start(prepared, callbacks=list(self.extra_callbacks),
                               live={"class_rgb": class_rgb(n_classes), "lut": lut("viridis")})
@@ -288,6 +292,16 @@ class TrainingDock(DockExports, QWidget):
             self.show_error(f"Cannot start training: {e}")
             return False
         return True
+
+    def _settle(self) -> None:
+        """Lay out and paint the window's new state now, before the trainer starts.  The
+        first paint after pressing Train is the largest one (locked editor, reset plots,
+        a new row of runs); done later it would hold the main thread, and the GIL, while
+        the run's first steps wait.  The person sees the run start before it works."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        top = self.window()
+        if top.isVisible():
+            top.repaint()
 
     def toggle_pause(self) -> None:
         if self.runner.state == "paused":
@@ -331,8 +345,10 @@ class TrainingDock(DockExports, QWidget):
         if record is None:
             return
         if batch.run is not None:
+            planned = record.config.get("epochs")
             record.start(batch.run)
-            self.curves.set_epoch_span(batch.run.epochs)
+            if batch.run.epochs != planned:  # set at the start already, unless it differs
+                self.curves.set_epoch_span(batch.run.epochs)
         if batch.steps:
             record.add_steps(batch.steps)
             self._progress_dirty = True
