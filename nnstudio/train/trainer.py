@@ -25,6 +25,7 @@ from torch import nn
 
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.activations import ActivationProbe
+from nnstudio.train.allocator import give_back_memory, keep_freed_memory
 from nnstudio.train.callbacks import (
     Callback,
     CallbackList,
@@ -144,6 +145,7 @@ class Trainer:
         if self._started:
             raise RuntimeError("this Trainer has already run; create a new one to train again")
         self._started = True
+        keep_freed_memory()  # no page-fault churn from the steps' large tensors
         self._t0 = time.perf_counter()
         self._paused_s = 0.0
         self._epoch = self.start_epoch = 1
@@ -158,6 +160,7 @@ class Trainer:
             if self._probe is not None:
                 self._probe.close()
         self.callbacks.on_train_end(result)
+        give_back_memory()
         return result
 
     def _setup(self) -> None:

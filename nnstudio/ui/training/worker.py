@@ -11,7 +11,9 @@ The pieces, in the order data flows through them:
   however many steps a second the trainer takes, and the trainer never waits for the UI
   (the worker emits no per-step signals at all).  Each wake-up of the main thread takes
   the GIL from the trainer; draining faster than the panel repaints bought nothing and
-  cost the trainer about 4 % of its speed in the overhead benchmark;
+  cost the trainer about 4 % of its speed in the overhead benchmark.  While the main
+  thread is busy more than 3 % of the time the beat slows (:class:`Cadence`, down to
+  2 updates a second): on a slow machine the plots slow down, not the training;
 * :class:`TrainingWorker` is the QObject moved to the thread (started → run,
   finished → quit, finished → deleteLater, the superqt wiring).  Its ``finished`` quits
   the thread with a direct connection, so the thread ends even while the main thread is
@@ -34,6 +36,7 @@ While a run goes, two interpreter settings change (:class:`RunInterpreterPolicy`
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +63,8 @@ from .activation_history import ActivationFrame, ActivationHistory
 from .boundary_probe import BoundaryImage, BoundaryProbe
 
 DRAIN_INTERVAL_MS = 100  # at most 10 updates a second reach the main thread
+SLOWEST_DRAIN_MS = 500  # and at least 2, however slow the machine
+UI_SHARE = 0.03  # of the main thread's time, above which the updates come less often
 # how often the trainer reads its losses back (one device sync) and reports a step:
 # two points per repaint keep the curves smooth; more only cost syncs and callbacks
 REPORT_EVERY_S = 0.05
@@ -232,6 +237,42 @@ def live_probes(prepared: PreparedRun, outbox: Outbox, class_rgb: Any, lut: Any)
     return probes
 
 
+class Cadence:
+    """How often the main thread takes in a run's news: every ``fastest_ms`` while that
+    costs it little, less often (down to every ``slowest_ms``) while the main thread is
+    busy more than ``share`` of the time — drawing the news, or anything else the person
+    does.  Every moment the main thread spends in Python is a moment the trainer waits
+    for the GIL, so on a slow machine the plots slow down rather than the training.
+
+    :meth:`next_interval` is called once per update, on the main thread; ``wall`` and
+    ``cpu`` (that thread's CPU time) are injectable for tests.
+    """
+
+    def __init__(self, fastest_ms: int = DRAIN_INTERVAL_MS, slowest_ms: int = SLOWEST_DRAIN_MS,
+                 share: float = UI_SHARE, wall=time.perf_counter, cpu=time.thread_time) -> None:
+        self.fastest_ms, self.slowest_ms, self.share = fastest_ms, slowest_ms, share
+        self.wall, self.cpu = wall, cpu
+        self.restart()
+
+    def restart(self) -> None:
+        self.interval_ms = self.fastest_ms
+        self.busy = 0.0  # smoothed share of the main thread's time spent working
+        self._mark = (self.wall(), self.cpu())
+
+    def next_interval(self) -> int:
+        wall, cpu = self.wall(), self.cpu()
+        span = wall - self._mark[0]
+        if span > 0:
+            share = (cpu - self._mark[1]) / span
+            self.busy = 0.7 * self.busy + 0.3 * share
+        self._mark = (wall, cpu)
+        if self.busy > self.share:
+            self.interval_ms = min(self.slowest_ms, round(self.interval_ms * 1.25))
+        elif self.busy < self.share / 2:
+            self.interval_ms = max(self.fastest_ms, round(self.interval_ms / 1.25))
+        return self.interval_ms
+
+
 class TrainingRunner(QObject):
     """Owns one run at a time: its thread, worker, control and outbox.
 
@@ -255,6 +296,7 @@ class TrainingRunner(QObject):
         self._final: TrainResult | None = None  # a result the timer drained before the end
         self.state = "idle"
         self._done = True
+        self.cadence = Cadence(interval_ms, max(interval_ms, SLOWEST_DRAIN_MS))
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -297,7 +339,8 @@ class TrainingRunner(QObject):
         self._done = False
         self._set_state("running")
         thread.start()
-        self._timer.start()
+        self.cadence.restart()
+        self._timer.start(self.cadence.interval_ms)
 
     def pause(self) -> None:
         if self.is_running and self.control is not None and not self.control.stopped:
@@ -346,6 +389,8 @@ class TrainingRunner(QObject):
             self._final = batch.result
         if batch:
             self.updated.emit(batch)
+        if self.sender() is self._timer:  # the timer's own beat adapts to the load
+            self._timer.setInterval(self.cadence.next_interval())
 
     def _on_thread_finished(self) -> None:
         if self._done:
