@@ -31,7 +31,7 @@ affected by other processes), the main thread's CPU share while training, the
 heartbeat's p99 while nothing trains (the machine's own noise floor), the load average,
 and the best window run ÷ best plain run.
 
-    python -m benchmarks.training_overhead [--repeats 5] [--epochs 20] [--short-epochs 3]
+    python -m benchmarks.training_overhead [--repeats 9] [--epochs 20] [--short-epochs 3]
         [--short-repeats 5] [--threads 1] [--device cpu|cuda] [--batch-size 128]
 
 ``main()`` returns the rows (one per pair, then the summary).
@@ -392,7 +392,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5, help="plain/window pairs")
+    ap.add_argument("--repeats", type=int, default=9, help="plain/window pairs")
     ap.add_argument("--epochs", type=int, default=20, help="epochs of each run (about 3 s)")
     ap.add_argument("--short-epochs", type=int, default=3,
                     help="epochs of the short runs (about 0.4 s: starting a run weighs more)")
