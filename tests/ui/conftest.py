@@ -15,6 +15,22 @@ from nnstudio.graph import Graph, Project
 from nnstudio.graph.templates import load_template
 from nnstudio.ui.session import ProjectSession
 
+
+@pytest.fixture
+def shown(qtbot):
+    """``shown(widget, width, height)``: the widget, owned by the test, at that size and
+    on screen (exposed) — for tests that look at what a widget draws."""
+
+    def show(widget, width: int, height: int):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return show
+
+
 GRAPH_SIGNALS = ("node_added", "node_removed", "node_changed", "node_moved", "edge_added",
                  "edge_removed", "changed")
 

@@ -12,13 +12,8 @@ from nnstudio.ui.training.runs import RunRecord
 
 
 @pytest.fixture
-def view(qtbot):
-    v = CurvesView()
-    qtbot.addWidget(v)
-    v.resize(900, 300)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+def view(shown):
+    return shown(CurvesView(), 900, 300)
 
 
 def _record(epochs: int = 10) -> RunRecord:

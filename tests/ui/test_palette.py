@@ -28,13 +28,8 @@ def double_click(widget, pos) -> None:
 
 
 @pytest.fixture
-def palette(qtbot):
-    p = LayerPalette()
-    qtbot.addWidget(p)
-    p.resize(240, 700)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def palette(shown):
+    return shown(LayerPalette(), 240, 700)
 
 
 def test_every_layer_type_is_listed_once_under_its_category(palette):

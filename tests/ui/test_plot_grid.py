@@ -22,12 +22,8 @@ def lines(path_item):
 
 
 @pytest.fixture
-def plot(qtbot):
-    widget = make_plot(None, "Loss", "epoch", "loss")
-    qtbot.addWidget(widget)
-    widget.resize(400, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
+def plot(shown):
+    widget = shown(make_plot(None, "Loss", "epoch", "loss"), 400, 300)
     widget.setXRange(0, 10, padding=0)
     widget.setYRange(0, 2, padding=0)
     return widget
