@@ -51,3 +51,23 @@ def test_restart_begins_at_the_fastest_beat():
     assert cadence.interval_ms > 100
     cadence.restart()
     assert cadence.interval_ms == 100 and cadence.busy == 0.0
+
+
+def test_the_runner_slows_its_beat_while_the_main_thread_is_busy(qtbot):
+    from nnstudio.graph.templates import load_template
+    from nnstudio.train.project_run import prepare_run
+    from nnstudio.ui.training.worker import TrainingRunner
+
+    project = load_template("mlp")
+    prepared = prepare_run(project, dataset={"name": project.training["dataset"]["name"],
+                                             "n_samples": 4000},
+                           config_overrides={"epochs": 40, "device": "cpu"})
+
+    runner = TrainingRunner()
+    runner.cadence.share = 1e-9  # any work at all counts as busy: the beat must slow
+    beats = []
+    runner.updated.connect(lambda _batch: beats.append(runner._timer.interval()))
+    with qtbot.waitSignal(runner.finished, timeout=120_000):
+        runner.start(prepared)
+    assert runner.shutdown(5000)
+    assert beats and max(beats) > 100  # the timer's own beat went past the fastest
