@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from .appearance import apply_theme, saved_theme
@@ -15,6 +15,7 @@ from .main_window import MainWindow
 from .recovery import install_recovery, offer_recovery
 from .session import ProjectSession
 from .start_page import show_at_startup
+from .window_part import WindowPart
 
 APP_NAME = ORG_NAME = "nnstudio"
 # Set, the app prints "nnstudio-first-paint <unix time> <heavy modules loaded>" once the
@@ -77,7 +78,7 @@ def run(path: str | None = None, argv: list[str] | None = None) -> int:
 
 
 # ----------------------------------------------------------------- first paint
-class _FirstPaint(QObject):
+class _FirstPaint(WindowPart):
     """Runs callbacks once the main window has been painted the first time (or after
     ``FALLBACK_MS``, should no paint come), so that the window shows before any dialog.
 
@@ -93,12 +94,6 @@ class _FirstPaint(QObject):
         self._callbacks: list = []
         QApplication.instance().installEventFilter(self)
         QTimer.singleShot(self.FALLBACK_MS, self, self._fire)  # not after the window is gone
-
-    @property
-    def window(self) -> QWidget:
-        """The window this belongs to: its Qt parent (no Python reference back to the
-        window, which would keep a closed window for the cyclic collector)."""
-        return self.parent()
 
     def then(self, callback) -> None:
         if self.done:

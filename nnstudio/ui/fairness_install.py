@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from .window_part import WindowPart
 
 if TYPE_CHECKING:
     from .fairness_view import FairnessView
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 TAB_TITLE = "Fairness"
 
 
-class FairnessController(QObject):
+class FairnessController(WindowPart):
     """Owns the Fairness tab of ``window``; :attr:`view` builds it if need be."""
 
     def __init__(self, window: MainWindow) -> None:
@@ -26,12 +26,6 @@ class FairnessController(QObject):
         training = getattr(window, "training", None)
         if training is not None:
             training.when_built(self._follow)
-
-    @property
-    def window(self) -> MainWindow:
-        """The window this belongs to: its Qt parent (no Python reference back to the
-        window, which would keep a closed window for the cyclic collector)."""
-        return self.parent()
 
     @property
     def view(self) -> FairnessView:

@@ -18,6 +18,7 @@ from ..graph.project_file import SUFFIX, ProjectFileError, load_project, save_pr
 from ..graph.templates import TemplateError, list_templates, load_template
 from .progress import OperationCancelled, run_with_progress
 from .session import ProjectSession
+from .window_part import WindowPart
 
 FILE_FILTER = f"nnstudio projects (*{SUFFIX});;All files (*)"
 EXAMPLE_ORDER = ("mlp", "lenet5")
@@ -73,7 +74,7 @@ def blank_project() -> Project:
     return project
 
 
-class FileController(QObject):
+class FileController(WindowPart):
     """File operations on ``session``; dialogs are parented to ``window``.
 
     Signals: ``message(str)`` — a short line for the status bar.
@@ -85,12 +86,6 @@ class FileController(QObject):
         super().__init__(window)
         self.session = session
         self.recent = recent or RecentFiles(self)
-
-    @property
-    def window(self) -> QWidget:
-        """The window this belongs to: its Qt parent (no Python reference back to the
-        window, which would keep a closed window for the cyclic collector)."""
-        return self.parent()
 
     # ----------------------------------------------------------------- asking
     def confirm_discard(self) -> bool:

@@ -2,20 +2,18 @@
 pages below: Setup (settings beside a preview of the data), Curves, Decision boundary,
 Activations, Evaluation and Runs.
 
-It turns the runner's batches into run records and view updates, and repaints with one
-timer at most ~10 times a second, only when something changed and only the page in
-view.  While a run lasts the session is locked ("what you see is what trains"); problems
+It turns the runner's batches into run records and view updates, and repaints at most
+~10 times a second, only when something changed and only the page in view
+(:mod:`.dock_follow`).  While a run lasts the session is locked ("what you see is what trains"); problems
 are shown in a red banner in the panel, never in a blocking dialog.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -40,28 +38,23 @@ from .challenge_view import ChallengeView
 from .curves_view import CurvesView
 from .data_preview import DataPreview
 from .dock_export import DockExports
+from .dock_follow import REPAINT_MS, DockFollowing
 from .evaluation_view import EvaluationView
 from .live_view import LiveView
-from .panel_parts import Banner, FillLayout, fmt_time, resolved_dataset
-from .plot_style import PlotPanel, class_rgb, lut
+from .panel_parts import Banner, FillLayout, resolved_dataset
+from .plot_style import class_rgb, lut
 from .prepare import prepare_with_progress, preview_with_progress
 from .runs import RunRecord, RunStore
 from .runs_view import RunsView
 from .settings_form import TrainingSettings
 from .train_each import TrainEach
-from .worker import TrainingRunner, UpdateBatch
+from .worker import TrainingRunner
 
 LOCK_REASON = "training is running — stop it to edit"
-# Views repaint at most 10 times a second: live to the eye, and light on the main thread,
-# whose Python work competes with the trainer for the GIL.  Measured on a 2-core machine,
-# a main thread busy in Python 3 % of the time slowed a training thread by 10-15 % (GIL
-# hand-overs and the caches they cool), so every repaint counts (benchmarks/
-# training_overhead.py)
-REPAINT_MS = 100
 SETTINGS_WIDTH = 380
 
 
-class TrainingDock(DockExports, QWidget):
+class TrainingDock(DockFollowing, DockExports, QWidget):
     """Signals: ``state_changed(str)`` ("running", "paused", "stopping", "idle");
     ``run_finished(TrainResult)``; ``message(str)`` for the status bar."""
 
@@ -293,16 +286,6 @@ class TrainingDock(DockExports, QWidget):
             return False
         return True
 
-    def _settle(self) -> None:
-        """Lay out and paint the window's new state now, before the trainer starts.  The
-        first paint after pressing Train is the largest one (locked editor, reset plots,
-        a new row of runs); done later it would hold the main thread, and the GIL, while
-        the run's first steps wait.  The person sees the run start before it works."""
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        top = self.window()
-        if top.isVisible():
-            top.repaint()
-
     def toggle_pause(self) -> None:
         if self.runner.state == "paused":
             self.resume()
@@ -338,72 +321,6 @@ class TrainingDock(DockExports, QWidget):
             self.status.setToolTip("")
         self.error_banner.show_text(text)
         self.message.emit(text.splitlines()[0])
-
-    # ================================================================ following the run
-    def _on_batch(self, batch: UpdateBatch) -> None:
-        record = self.current
-        if record is None:
-            return
-        if batch.run is not None:
-            planned = record.config.get("epochs")
-            record.start(batch.run)
-            if batch.run.epochs != planned:  # set at the start already, unless it differs
-                self.curves.set_epoch_span(batch.run.epochs)
-        if batch.steps:
-            record.add_steps(batch.steps)
-            self._progress_dirty = True
-        if batch.epochs:
-            record.add_epochs(batch.epochs)
-            self._runs_dirty = True
-        if batch.evals:
-            record.add_evals(batch.evals)
-            last = next((ev for ev in reversed(batch.evals) if ev.split == "val"), batch.evals[-1])
-            self.evaluation.set_eval(last)
-        if batch.activations is not None:
-            self.activations.set_frame(batch.activations)
-        if batch.boundary is not None:
-            self.boundary.set_boundary(batch.boundary)
-        if batch.previews:
-            self.live.set_previews(batch.previews)
-        if batch.steps or batch.epochs:
-            self.curves.note_new_data()
-        self._schedule_repaint()
-
-    def _show_progress(self, s) -> None:
-        total = max(s.total_steps, 1)
-        epochs = self.current.info.epochs if self.current and self.current.info else "?"
-        # QProgressBar.setValue repaints at once (synchronously); with updates off, the
-        # bar is painted once, with its new text, by the next paint of the window
-        self.progress.setUpdatesEnabled(False)
-        self.progress.setRange(0, total)
-        self.progress.setValue(min(s.global_step, total))
-        self.progress.setFormat(f"epoch {s.epoch}/{epochs} · {s.global_step / total:.0%}")
-        self.progress.setUpdatesEnabled(True)
-        self.status.setText(f"loss {s.loss:.4g} · {s.samples_per_s:,.0f} samples/s · "
-                            f"ETA {fmt_time(s.eta_s)}")
-
-    def _schedule_repaint(self) -> None:
-        """Repaint now if the last repaint is REPAINT_MS old (the usual case: batches come
-        at that rate), else once it is — one wake-up of the main thread, not two."""
-        if self._repaint_timer.isActive():
-            return
-        wait = REPAINT_MS - (time.perf_counter() - self._repainted_at) * 1000
-        if wait <= REPAINT_MS * 0.1:
-            self._repaint()
-        else:
-            self._repaint_timer.start(int(wait))
-
-    def _repaint(self, *_args) -> None:
-        self._repainted_at = time.perf_counter()
-        if self._progress_dirty and self.current is not None and self.current.last_step:
-            self._progress_dirty = False
-            self._show_progress(self.current.last_step)
-        page = self.pages.currentWidget()
-        if isinstance(page, PlotPanel) and page.dirty and page.isVisible():
-            page.refresh()
-        if self._runs_dirty and self.current is not None:
-            self._runs_dirty = False
-            self.runs_view.update_run(self.current)
 
     def _on_state(self, state: str) -> None:
         if state != "running":

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QToolBar
+
+from ..window_part import WindowPart
 
 if TYPE_CHECKING:
     from nnstudio.train import TrainResult
@@ -23,7 +25,7 @@ TAB_TITLE = "Training"
 MIN_PANEL_SHARE = 0.5  # when a run starts, the bottom panel grows to this share if smaller
 
 
-class TrainingController(QObject):
+class TrainingController(WindowPart):
     """Owns the Training tab of ``window`` and the actions that drive it.
 
     Signal ``dock_ready(TrainingDock)``: the panel was just built (see :attr:`dock`)."""
@@ -47,12 +49,6 @@ class TrainingController(QObject):
             app.aboutToQuit.connect(self.shutdown)
         self._last_state = "idle"
         self._on_state("idle")
-
-    @property
-    def window(self) -> MainWindow:
-        """The window this belongs to: its Qt parent (no Python reference back to the
-        window, which would keep a closed window for the cyclic collector)."""
-        return self.parent()
 
     @property
     def dock(self) -> TrainingDock:
