@@ -15,9 +15,11 @@ The pieces, in the order data flows through them:
   thread is busy more than 3 % of the time the beat slows (:class:`Cadence`, down to
   2 updates a second): on a slow machine the plots slow down, not the training;
 * :class:`TrainingWorker` is the QObject moved to the thread (started → run,
-  finished → quit, finished → deleteLater, the superqt wiring).  Its ``finished`` quits
-  the thread with a direct connection, so the thread ends even while the main thread is
-  blocked in :meth:`TrainingRunner.wait` (closing the window).
+  finished → quit, the superqt wiring).  Its ``finished`` quits the thread with a direct
+  connection, so the thread ends even while the main thread is blocked in
+  :meth:`TrainingRunner.wait` (closing the window).  Done, it moves itself back to the
+  main thread, which frees it: never destroyed on the worker thread, where a Python
+  QObject's destructor would wait for the GIL while holding a Qt lock.
 
 Pause and stop go through :class:`~nnstudio.train.RunControl`, which the trainer checks
 before every step; "paused" is reported once the trainer has actually parked.
@@ -42,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from nnstudio.train import (
     Callback,
@@ -186,6 +188,13 @@ class TrainingWorker(QObject):
                                           f"{type(exc).__name__}: {exc}")
             forget_traceback(exc)
         self.outbox.put_result(result)
+        # back to the main thread, where the runner lets it go: a Python QObject destroyed
+        # on this thread takes Qt's signal-slot lock and then waits for the GIL, while the
+        # main thread, holding the GIL, may wait for that lock to connect a new plot — a
+        # deadlock seen once in the suite (the Live page being built as a run ended)
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
         self.finished.emit()
 
 
@@ -331,7 +340,6 @@ class TrainingRunner(QObject):
         thread.started.connect(worker.run)
         # direct: quit from the worker thread itself, even if the main thread is blocked
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.finished.connect(worker.deleteLater)
         thread.finished.connect(self._on_thread_finished)
         self.run_thread, self.worker = thread, worker
         _LIVE_THREADS.add(thread)
@@ -410,7 +418,7 @@ class TrainingRunner(QObject):
         self.result = result
         if batch:
             self.updated.emit(batch)
-        self.worker = None  # deleted on its thread (deleteLater); never touch it again
+        self.worker = None  # back on this thread (see TrainingWorker.run): freed here
         self._set_state("idle")
         self.finished.emit(result)
 
