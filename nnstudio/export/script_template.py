@@ -34,6 +34,7 @@ step's, so one step still sees about batch_size examples in all.
 
 import argparse
 import csv
+import gc
 import hashlib
 import json
 import math
@@ -607,9 +608,12 @@ def main():
         for k, v in final.items():
             print(f"final {k}: {v:.6g}")
     if world > 1:
-        # the DDP wrapper's reducer uses the process group: let it go first, or a
-        # process can abort on its way out ("terminate called without an active exception")
+        # the DDP wrapper's reducer uses the process group: free it first, or a process
+        # can abort on its way out ("terminate called without an active exception").
+        # Its hooks make reference cycles, so `del` alone would leave it to the
+        # collector at interpreter exit, after the group is gone: collect it now
         del net
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
 

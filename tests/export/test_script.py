@@ -73,8 +73,8 @@ def test_the_script_is_readable_python_that_needs_only_torch_and_sklearn(tmp_pat
                 if isinstance(node, (ast.Import, ast.ImportFrom))
                 for alias in (node.names if isinstance(node, ast.Import) else
                               [type("A", (), {"name": node.module})])}
-    assert imported <= {"argparse", "csv", "hashlib", "json", "math", "os", "time", "pathlib",
-                        "numpy", "torch", "sklearn"}
+    assert imported <= {"argparse", "csv", "gc", "hashlib", "json", "math", "os", "time",
+                        "pathlib", "numpy", "torch", "sklearn"}
     assert "nnstudio" not in imported
     assert "class MLP(nn.Module):" in text and "torchrun --nproc_per_node=N train.py" in text
     assert "'lr': 0.01," in text and "'n_samples': 240," in text
