@@ -20,6 +20,13 @@ def _private_recovery_folder(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("NNSTUDIO_AUTOSAVE_MS", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _shipped_templates(monkeypatch):
+    """Templates come from the shipped assets; a test that wants another folder sets
+    ``NNSTUDIO_ASSETS`` itself (monkeypatch), after this."""
+    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``slow`` (long fuzz runs) are for ``python -m benchmarks`` and for
     ``pytest -m slow``; a plain ``pytest`` (CI) skips them and runs their short forms."""

@@ -30,11 +30,6 @@ REPO = Path(__file__).resolve().parents[1]
 FINAL = re.compile(r"^final ([a-z0-9_]+): (\S+)$")
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 @pytest.fixture
 def project(tmp_path):
     """Write template ``name`` as a project file in tmp_path; returns its path."""

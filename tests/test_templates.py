@@ -34,11 +34,6 @@ RUN_LIMIT = 2_000_000
 CONFIG_KEYS = {"recipe", "loss", "optimizer", "lr", "batch_size", "epochs", "seed"}
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 def test_the_roadmap_templates_are_listed_in_roadmap_order():
     infos = list_templates()
     assert [t.name for t in infos] == list(EXPECTED)

@@ -17,11 +17,6 @@ from nnstudio.train.mitigation import choose_group_thresholds
 from nnstudio.train.project_run import prepare_run
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 def _train(reweight: str):
     project = load_template("fairness")
     run = prepare_run(project, config_overrides={"reweight": reweight, "device": "cpu"})

@@ -7,8 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from nnstudio.cli import main
 from nnstudio.export.model_card import (
     card_from_results,
@@ -25,11 +23,6 @@ from nnstudio.train.fairness_run import FairnessEvaluation
 SECTIONS = ("Model", "Intended use", "Training data", "Hyperparameters", "Overall metrics",
             "Per-group metrics", "Fairness gaps", "Mitigations compared", "Limitations")
 EVIL = "<script>alert('x')</script> & <b>bold</b>"
-
-
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
 
 
 def _evaluation() -> FairnessEvaluation:

@@ -18,11 +18,6 @@ GOOD = {"goal": "Reach 98 % test accuracy with at most 50,000 parameters.",
         "limits": {"max_parameters": 50_000, "max_seconds": 120}}
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 def _with(**changes) -> dict:
     data = json.loads(json.dumps(GOOD))
     for key, value in changes.items():

@@ -35,12 +35,6 @@ ROLES = {"vae": ["encoder", "decoder"], "gan-2d": ["generator", "discriminator"]
          "dcgan-digits": ["generator", "discriminator"]}
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-    torch.set_num_threads(1)
-
-
 class Pictures(Callback):
     """Keeps the last set of previews the trainer sends."""
 

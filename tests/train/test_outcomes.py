@@ -11,16 +11,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from nnstudio.graph.templates import load_template
 from nnstudio.train import Trainer, TrainResult
 from nnstudio.train.project_run import prepare_run
-
-
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
 
 
 def fit_template(name: str, record_property) -> TrainResult:

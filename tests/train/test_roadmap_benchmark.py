@@ -8,8 +8,6 @@ import math
 import sys
 from pathlib import Path
 
-import pytest
-
 _BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "roadmap_outcomes.py"
 
 
@@ -22,11 +20,6 @@ def _load_benchmark():
 
 
 bench = _load_benchmark()
-
-
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
 
 
 def test_the_quick_path_trains_two_templates_and_prints_the_table(capsys):

@@ -32,12 +32,6 @@ SMALL = {"lstm-forecast": {"length": 400}, "char-rnn": {"max_chars": 20_000},
          "gru-sequence": {"n_samples": 200}, "transformer": {"n_samples": 400}}
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-    torch.set_num_threads(1)
-
-
 class Pictures(Callback):
     """Keeps every preview the trainer sends."""
 

@@ -28,9 +28,7 @@ SHIPPED = "digits-pretrain.Features.pt"
 
 
 @pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-    torch.set_num_threads(1)
+def _fresh_caches():
     clear_caches()
 
 

@@ -15,11 +15,6 @@ from nnstudio.ui.session import ProjectSession
 from nnstudio.ui.start_page import StartPage
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 @pytest.fixture
 def train_window(make_window):
     made = []

@@ -25,11 +25,6 @@ from nnstudio.ui.training.plot_style import class_color
 from .conftest import dock_of, draw, finish
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 def test_the_generative_kinds_have_renderers():
     LiveView()  # loads the renderer modules
     assert RENDERERS["images"] is ImagesRenderer

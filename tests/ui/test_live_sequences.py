@@ -20,11 +20,6 @@ from nnstudio.ui.training.live_view import RENDERERS, LiveView
 from .conftest import dock_of, draw, finish
 
 
-@pytest.fixture(autouse=True)
-def _shipped_templates(monkeypatch):
-    monkeypatch.delenv("NNSTUDIO_ASSETS", raising=False)
-
-
 def test_the_sequence_kinds_have_renderers():
     LiveView()  # loads the renderer modules
     assert RENDERERS["series"] is SeriesRenderer
