@@ -4,9 +4,16 @@ Training panel's live plots and activation capture, against a plain PyTorch loop
 Both train the same model (an MLP 784-256-256-10 compiled from a drawn graph, the same
 initial weights) on the same synthetic data (8,192 examples of 784 features, 10 classes)
 with the same batches in the same order (the trainer's per-epoch permutation), Adam,
-batch 128.  They alternate: plain, window, plain, window…  Runs of 20 epochs (about 3 s
-on a 2-core machine: training as a person watches it) come first, then runs of 3 epochs
-(about 0.4 s, where starting a run in the window weighs much more).  For each pair:
+batch 128.  They alternate, every other pair in the other order (plain, window, window,
+plain, …), so that what one run leaves the next falls on both sides alike.  Runs of 20
+epochs (about 3 s on a 2-core machine: training as a person watches it) come first, then
+runs of 3 epochs (about 0.4 s, where starting a run in the window weighs much more).
+
+Where the process may use two CPUs or more, the plain loop and the window's training
+thread run on the same CPU, and the window's main thread on another (``--no-pin``: the
+OS chooses).  On the shared 2-vCPU machine these figures were first measured on, the two
+vCPUs ran the same loop at speeds 0.75–1.1× of each other, changing from minute to
+minute: unpinned, a pair compared two CPUs as much as two programs.  For each pair:
 
 * throughput: training samples per second from the first step to the last (the window's
   run evaluates once, after its last step, outside the timed span); the ratio window /
@@ -14,13 +21,14 @@ on a 2-core machine: training as a person watches it) come first, then runs of 3
 * the main thread's event-loop stall while the window trains: a 5 ms heartbeat QTimer
   on the main thread records its ticks from the first step to the last; the gaps between
   ticks give p50, p99 and the worst — targets p99 ≤ 16 ms, worst ≤ 100 ms.  The
-  heartbeat is Python on the main thread, so it costs the trainer a little too (about
-  0.5 %, measured with and without it).
+  heartbeat is Python on the main thread, so it could cost the trainer too; switched
+  on and off every 0.3 s within runs, it made no difference that 88 such pairs of
+  segments could resolve (on/off throughput 1.004, interquartile range 0.98–1.04).
 
 During the window's runs a real MainWindow is shown (offscreen unless there is a
 display) with the Training panel's Curves page in view (``--flip-s 1`` flips to the
 Activations page and back every second), and activation capture runs as it does by
-default (at most 10 Hz and 1 % of the time).  The two trainings are checked to end
+default (at most 10 Hz and 0.25 % of the training thread's time).  The two trainings are checked to end
 with the same weights (same batches, same arithmetic).  The plain loop runs with the
 cyclic collector on, as any script does, over a frozen heap: its collections walk what
 the loop makes, not this process's window (which a plain script would not have).
@@ -31,8 +39,8 @@ affected by other processes), the main thread's CPU share while training, the
 heartbeat's p99 while nothing trains (the machine's own noise floor), the load average,
 and the best window run ÷ best plain run.
 
-    python -m benchmarks.training_overhead [--repeats 9] [--epochs 20] [--short-epochs 3]
-        [--short-repeats 5] [--threads 1] [--device cpu|cuda] [--batch-size 128]
+    python -m benchmarks.training_overhead [--repeats 21] [--epochs 20] [--short-epochs 3]
+        [--short-repeats 15] [--threads 1] [--device cpu|cuda] [--batch-size 128]
 
 ``main()`` returns the rows (one per pair, then the summary).
 """
@@ -135,12 +143,15 @@ def plain_loop(model, splits, config) -> tuple[float, float]:
 class _WorkerTimes:
     """A trainer callback (worker thread): when the run's first and last steps ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpu: int | None = None) -> None:
         self.start = self.first = self.end = None
         self.total = 0
         self.cpu = 0.0
+        self.pin = cpu
 
     def on_train_start(self, info) -> None:
+        if self.pin is not None:  # the training thread, on the plain loop's CPU
+            os.sched_setaffinity(0, {self.pin})
         self.start = time.perf_counter()
         self.cpu = time.thread_time()
         self.total = info.total_steps
@@ -154,8 +165,15 @@ class _WorkerTimes:
             self.cpu = time.thread_time() - self.cpu
 
 
-def window_run(window, prepared, heartbeat_ms: int, flip_s: float) -> dict:
-    """Train ``prepared`` from the window's Training panel; returns timings and stalls."""
+def window_run(window, prepared, heartbeat_ms: int, flip_s: float,
+               cpus: tuple[int, int] | None = None) -> dict:
+    """Train ``prepared`` from the window's Training panel; returns timings and stalls.
+    With ``cpus`` = (training, window), each thread runs on its own CPU."""
+    with _Pinned(cpus[1] if cpus else None):
+        return _window_run(window, prepared, heartbeat_ms, flip_s, cpus[0] if cpus else None)
+
+
+def _window_run(window, prepared, heartbeat_ms: int, flip_s: float, train_cpu: int | None) -> dict:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     from nnstudio.train import Callback
@@ -164,7 +182,7 @@ def window_run(window, prepared, heartbeat_ms: int, flip_s: float) -> dict:
         pass
 
     dock = window.training.dock
-    times = Times()
+    times = Times(train_cpu)
     dock.extra_callbacks = [times]
     beats: list[tuple[float, float]] = []  # (wall, main thread's CPU) at each tick
     heart = QTimer()
@@ -235,10 +253,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def pinned_cpus(pin: bool) -> tuple[int, int] | None:
+    """(training CPU, window CPU) for pinned runs, or None (``pin`` off, one CPU, or an
+    OS without thread affinity)."""
+    if not pin or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return (cpus[-1], cpus[0]) if len(cpus) >= 2 else None
+
+
+class _Pinned:
+    """Run the calling thread on ``cpu`` for the ``with`` block (Linux: 0 = this thread)."""
+
+    def __init__(self, cpu: int | None) -> None:
+        self.cpu = cpu
+
+    def __enter__(self) -> None:
+        if self.cpu is not None:
+            self.saved = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {self.cpu})
+
+    def __exit__(self, *exc) -> None:
+        if self.cpu is not None:
+            os.sched_setaffinity(0, self.saved)
+
+
 # ------------------------------------------------------------------ running
 def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int,
         flip_s: float, device: str = "cpu", batch_size: int = 128,
-        short: tuple[int, int] | None = None) -> list[dict]:
+        short: tuple[int, int] | None = None, pin: bool = True) -> list[dict]:
     """Pairs of ``epochs``-long runs, then (``short`` = (epochs, repeats)) pairs of short
     runs, all in one window; each row says its run length in ``epochs``."""
     import torch
@@ -288,8 +331,10 @@ def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int
     # warm up both paths (first optimizer import, allocator, kernels): not counted
     warm = TrainConfig(**{**config.to_dict(), "epochs": 1, "eval_every": 1,
                           "activations": config.activations})
-    plain_loop(fresh_model(), splits, warm)
-    window_run(window, prepared(fresh_model(), warm), heartbeat_ms, flip_s)
+    cpus = pinned_cpus(pin)
+    with _Pinned(cpus[0] if cpus else None):
+        plain_loop(fresh_model(), splits, warm)
+    window_run(window, prepared(fresh_model(), warm), heartbeat_ms, flip_s, cpus)
 
     rows: list[dict] = []
     idle = idle_gaps(1.0, heartbeat_ms)
@@ -300,10 +345,15 @@ def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int
                                       "activations": config.activations}), short[1]))
     pairs = [(cfg, r) for cfg, n in phases for r in range(1, n + 1)]
     for cfg, r in pairs:
-        model_a = fresh_model()
-        secs_a, n_a, cpu_a = plain_loop(model_a, splits, cfg)
-        model_b = fresh_model()
-        b = window_run(window, prepared(model_b, cfg), heartbeat_ms, flip_s)
+        # every other pair runs the window first: whatever one run leaves the next (warm
+        # caches, a heap to collect, the machine's drift) falls on each side equally
+        model_a, model_b = fresh_model(), fresh_model()
+        if r % 2 == 0:
+            b = window_run(window, prepared(model_b, cfg), heartbeat_ms, flip_s, cpus)
+        with _Pinned(cpus[0] if cpus else None):
+            secs_a, n_a, cpu_a = plain_loop(model_a, splits, cfg)
+        if r % 2 == 1:
+            b = window_run(window, prepared(model_b, cfg), heartbeat_ms, flip_s, cpus)
         drift = max(float((pa - pb).abs().max())
                     for pa, pb in zip(model_a.state_dict().values(), model_b.state_dict().values()))
         gaps = b["gaps_ms"]
@@ -325,6 +375,7 @@ def run(repeats: int, epochs: int, samples: int, threads: int, heartbeat_ms: int
             "weights_max_diff": drift,
             "idle_p99_ms": percentile(idle, 99),
             "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+            "pinned": f"train {cpus[0]}, window {cpus[1]}" if cpus else "no",
         })
     window.session.undo_stack.setClean()
     window.close()
@@ -392,26 +443,31 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=9, help="plain/window pairs")
+    ap.add_argument("--repeats", type=int, default=21, help="plain/window pairs")
     ap.add_argument("--epochs", type=int, default=20, help="epochs of each run (about 3 s)")
     ap.add_argument("--short-epochs", type=int, default=3,
                     help="epochs of the short runs (about 0.4 s: starting a run weighs more)")
-    ap.add_argument("--short-repeats", type=int, default=5, help="short pairs (0: none)")
+    ap.add_argument("--short-repeats", type=int, default=15, help="short pairs (0: none)")
     ap.add_argument("--samples", type=int, default=8192, help="training examples")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (both runs)")
     ap.add_argument("--heartbeat-ms", type=int, default=5)
     ap.add_argument("--device", default="cpu", help="cpu, cuda, mps (both runs)")
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="leave both threads to the OS scheduler (by default the plain loop "
+                         "and the window's training thread run on the same CPU, the "
+                         "window's main thread on another)")
     ap.add_argument("--flip-s", type=float, default=0.0,
                     help="flip between the Curves and Activations pages every this many "
                          "seconds (0: the Curves page stays in view)")
     args = ap.parse_args(argv if argv is not None else [])
     rows = run(args.repeats, args.epochs, args.samples, args.threads, args.heartbeat_ms,
                args.flip_s, args.device, args.batch_size,
-               (args.short_epochs, args.short_repeats))
+               (args.short_epochs, args.short_repeats), args.pin)
+    pinned = next((r["pinned"] for r in rows if "pinned" in r), "no")
     print(f"MLP 784-256-256-10, {args.samples:,} examples, batch {args.batch_size}, "
           f"{args.epochs} (and {args.short_epochs}) epochs, Adam, torch threads "
-          f"{args.threads}, {args.device}\n")
+          f"{args.threads}, {args.device}, CPUs pinned: {pinned}\n")
     print(table(rows))
     return rows
 

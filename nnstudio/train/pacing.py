@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 # the activation capture (probe pass + the pictures made from it) may take this much of
 # the training thread's time.  Measured on the overhead benchmark's MLP: at 10 Hz it cost
-# 2.7 %; held to 1 % of booked time it still cost about 2 % (0.964 against 0.975 with
-# capture off), because each probe pass also cools the caches the training steps use —
-# a cost the clock around the capture does not see.  Half a per cent booked is about 1 %
-# paid.
-ACTIVATION_SHARE = 0.005
+# 2.7 %; the time booked is only part of what it costs (each probe pass also cools the
+# caches the training steps use), so a quarter of a per cent booked costs about half a
+# per cent: switched on and off every 0.3 s within runs, 0.991 of the throughput.  The
+# capture of that MLP takes 1.1 ms (0.75 ms probe pass and statistics, 0.4 ms pictures),
+# so its Activations page gets about two frames a second; a small model's, ten.
+ACTIVATION_SHARE = 0.0025
 PREVIEW_SHARE = 0.02  # the Live page's pictures (about once a second)
 BOUNDARY_SHARE = 0.05  # the decision boundary of a 2-D classifier (cheap, and the show)
 

@@ -150,3 +150,46 @@ def test_trainer_builds_no_probe_without_a_listener(blobs, make_mlp):
     trainer = Trainer(make_mlp(), blobs(), TrainConfig(epochs=1, device="cpu"))
     trainer.fit()
     assert trainer._probe is None
+
+
+def test_histograms_match_torch_histc_bin_for_bin():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 50), nn.Tanh())
+    x = torch.randn(40, 3) * 3
+    snap = ActivationProbe(net, x, bins=13).capture()
+    for name, values in (("0", net[0](x)), ("1", net(x))):
+        values = values.detach()
+        lo, hi = snap.layers[name].hist_range
+        expected = torch.histc(values, bins=13, min=lo, max=hi).long().tolist()
+        assert snap.layers[name].hist == expected
+        assert snap.layers[name].hist[-1] >= 1  # the largest value lands in the last bin
+
+
+class Diverging(nn.Module):
+    """A layer whose output has a NaN and an inf among ordinary values."""
+
+    def forward(self, x):
+        out = x.clone()
+        out[0, 0] = float("nan")
+        out[1, 0] = float("inf")
+        return out
+
+
+def test_non_finite_values_are_left_out_of_the_statistics_not_spread_into_them():
+    x = torch.arange(20.0).reshape(10, 2)
+    layer = ActivationProbe(nn.Sequential(Diverging()), x, bins=4).capture().layers["0"]
+    finite = torch.cat([x.flatten()[1:2], x.flatten()[3:]])  # without [0, 0] and [1, 0]
+    assert sum(layer.hist) == finite.numel() == 18
+    assert layer.hist_range == (finite.min().item(), finite.max().item())
+    assert layer.mean == pytest.approx(finite.mean().item())
+    assert layer.std == pytest.approx(finite.std(correction=0).item())
+
+
+def test_a_layer_with_no_finite_value_has_no_mean_and_an_empty_histogram():
+    class AllNan(nn.Module):
+        def forward(self, x):
+            return torch.full_like(x, float("nan"))
+
+    layer = ActivationProbe(nn.Sequential(AllNan()), PROBE, bins=5).capture().layers["0"]
+    assert math.isnan(layer.mean) and math.isnan(layer.std)
+    assert layer.hist == [0] * 5

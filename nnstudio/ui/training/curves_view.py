@@ -6,12 +6,13 @@ views of its run's growing buffers.  Curves downsample ('peak') and clip to the 
 range, so a long run costs no more to draw than a short one.  Runs other than the
 current one are drawn when their "overlay" box is ticked in the runs list.
 
-The plots follow the run without re-laying out their axes on every update: the x range
-doubles when the data reach its right end (up to the planned epochs), and y moves only
-when the data leave the range or fill too little of it.  With the axes (and their grids) cached as pixmaps, a refresh then
-repaints the curves alone — Python painting on the main thread competes with the
-trainer for the GIL, so less of it means faster training.  A person who zooms or pans a
-plot takes it over until the next run.
+The plots follow the run without re-laying out their axes on every update: x spans the
+whole planned run from its start (as MATLAB's training plot does: the curve fills the
+plot as the run goes, and the axis never jumps), and y moves only when the data leave
+the range or fill too little of it.  With the axes (and their grids) cached as pixmaps,
+a refresh then repaints the curves alone — Python painting on the main thread competes
+with the trainer for the GIL, and an axis laid out again costs about a millisecond of
+it.  A person who zooms or pans a plot takes it over until the next run.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from .series import GrowingSeries
 PREFERRED_METRICS = ("accuracy", "f1_macro", "r2", "mae", "mse")
 Y_MARGIN = 0.08  # headroom above and below the data when the y range moves
 Y_MIN_FILL = 0.4  # the range shrinks when the data fill less than this share of it
+# what a curve shows while its run has no such series yet: one object, never appended to,
+# so its (id, version) stays the same and the curve is not handed new data (and its plot
+# not repainted) at every refresh
+_NOTHING = GrowingSeries(1)
 
 
 def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, dashed: bool = False,
@@ -130,14 +135,12 @@ class CurvesView(PlotPanel):
 
     def set_epoch_span(self, epochs: int) -> None:
         """A run of ``epochs`` starts: every plot follows the data again, x from 0 to the
-        first epoch (or to the end of the longest overlaid run)."""
+        end of the run (or of the longest overlaid run)."""
         self._planned = max([epochs] + [r.info.epochs for r in self._records.values()
                                         if r.info and r is not self.current])
-        shown = max([1.0] + [float(r.train_loss.x[-1]) for r in self._records.values()
-                             if r is not self.current and len(r.train_loss)])
         for plot in self.plots:
             self._follow[id(plot)] = True
-            plot.setXRange(0, min(self._planned, shown), padding=0.02)
+            plot.setXRange(0, self._planned, padding=0.02)
         self.dirty = True
 
     # ------------------------------------------------------------------ metric
@@ -178,7 +181,7 @@ class CurvesView(PlotPanel):
 
     def refresh(self) -> None:
         self.dirty = False
-        empty = GrowingSeries(1)
+        empty = _NOTHING
         shown: dict[int, list[GrowingSeries]] = {id(p): [] for p in self.plots}
         where = {"train": self.loss_plot, "val": self.loss_plot, "metric": self.metric_plot,
                  "lr": self.lr_plot}
@@ -198,15 +201,15 @@ class CurvesView(PlotPanel):
                 self._follow_y(plot, shown[id(plot)])
 
     def _follow_x(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
-        """Double the x range when the data reach its right end (never past the plan)."""
+        """Widen the x range only if the data pass its right end (a run longer than planned)."""
         ends = [float(s.x[-1]) for s in series if len(s)]
         if not ends:
             return
         right = plot.getPlotItem().getViewBox().viewRange()[0][1]
         end = max(ends)
         if end > right:
-            new = max(2 * right, end * 1.05)
-            plot.setXRange(0, min(new, max(self._planned, end)), padding=0.02)
+            self._planned = max(self._planned, end)
+            plot.setXRange(0, self._planned, padding=0.02)
 
     def _follow_y(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
         """Move the y range only when the data leave it or fill too little of it."""

@@ -8,8 +8,9 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsView, QWidget
 
 from ..theme import THEMES, Theme, theme
 
@@ -187,11 +188,41 @@ def cache_decorations(plot: pg.PlotWidget) -> None:
         item.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+class _PrepareBeforePaint(QObject):
+    """Event filter on a plot's viewport: lets pyqtgraph's items prepare (view matrices,
+    auto-range) just before Qt paints — the job pyqtgraph's ``paintEvent`` does."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.parent().scene().prepareForPaint()
+        return False
+
+
+class PlotView(pg.PlotWidget):
+    """A ``pg.PlotWidget`` whose paint does not hold Python's GIL.
+
+    pyqtgraph's ``GraphicsView.paintEvent`` is a Python override that prepares the
+    scene and calls Qt's.  PySide holds the GIL for as long as a Python override runs,
+    so Qt's whole C++ render of the plot ran with the GIL held, and a training thread,
+    which needs the GIL between any two tensor operations, waited for every repaint.
+    Here Qt's own ``paintEvent`` is restored (PySide then calls it without Python) and
+    the preparation runs in an event filter, which returns before Qt paints: the GIL is
+    taken only for the Python ``paint`` of pyqtgraph's items.
+    """
+
+    paintEvent = QGraphicsView.paintEvent
+
+    def __init__(self, parent: QWidget | None = None, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self._prepare = _PrepareBeforePaint(self)
+        self.viewport().installEventFilter(self._prepare)
+
+
 def make_plot(parent: QWidget | None, title: str, x_label: str, y_label: str,
               legend: bool = False) -> pg.PlotWidget:
     """A plot widget styled from the current theme; its owner restyles it on theme
     changes (see :class:`PlotPanel`).  The context menu (export, axes) works as usual."""
-    plot = pg.PlotWidget(parent)
+    plot = PlotView(parent)
     item = plot.getPlotItem()
     item.setTitle(title)
     item.setLabel("bottom", x_label)
