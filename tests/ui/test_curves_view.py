@@ -59,3 +59,28 @@ def test_data_past_the_planned_end_widen_the_x_range(view):
     view.note_new_data()
     view.refresh()
     assert view.loss_plot.getPlotItem().getViewBox().viewRange()[0][1] >= 3
+
+
+def test_the_learning_rate_plot_is_redrawn_at_most_once_a_second_while_a_run_goes(view, monkeypatch):
+    import nnstudio.ui.training.curves_view as curves_view
+    from nnstudio.train import TrainResult
+
+    monkeypatch.setattr(curves_view, "LR_EVERY_S", 1e9)  # "not yet", however slow the test
+    record = _record(epochs=2)
+    view.set_runs(record, [])
+    view.set_epoch_span(2)
+
+    def step(n):
+        record.add_steps([StepInfo(1, n, n, 20, 1.0 / n, 0.01, n * 0.1, 1.0, 1000.0)])
+        view.note_new_data()
+        view.refresh()
+
+    step(1)
+    assert view.point_count("lr") == 1 and view.point_count("train") == 1  # the first: drawn
+    step(2)
+    step(3)
+    assert view.point_count("train") == 3  # the loss follows every update
+    assert view.point_count("lr") == 1  # the learning rate waits
+    record.finish(TrainResult("completed", "done"))
+    view.refresh()
+    assert view.point_count("lr") == 3  # a finished run shows all of it

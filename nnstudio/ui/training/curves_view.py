@@ -17,6 +17,7 @@ it.  A person who zooms or pans a plot takes it over until the next run.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,9 @@ Y_MIN_FILL = 0.4  # the range shrinks when the data fill less than this share of
 # so its (id, version) stays the same and the curve is not handed new data (and its plot
 # not repainted) at every refresh
 _NOTHING = GrowingSeries(1)
+# the learning rate changes slowly (or not at all): while a run goes, its plot is redrawn
+# at most this often — a third less painting at each update, which the trainer feels
+LR_EVERY_S = 1.0
 
 
 def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, dashed: bool = False,
@@ -92,6 +96,7 @@ class CurvesView(PlotPanel):
         self._records: dict[int, RunRecord] = {}
         self._follow = {id(p): True for p in self.plots}  # False once the person zooms
         self._planned = 1
+        self._lr_drawn_at = -float("inf")
         for plot in self.plots:
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(
                 lambda *_a, p=plot: self._follow.__setitem__(id(p), False))
@@ -182,6 +187,11 @@ class CurvesView(PlotPanel):
     def refresh(self) -> None:
         self.dirty = False
         empty = _NOTHING
+        now = time.monotonic()
+        running = self.current is not None and not self.current.finished
+        lr_due = not running or now - self._lr_drawn_at >= LR_EVERY_S
+        if lr_due:
+            self._lr_drawn_at = now
         shown: dict[int, list[GrowingSeries]] = {id(p): [] for p in self.plots}
         where = {"train": self.loss_plot, "val": self.loss_plot, "metric": self.metric_plot,
                  "lr": self.lr_plot}
@@ -192,11 +202,11 @@ class CurvesView(PlotPanel):
             for name, series in sources.items():
                 shown[id(where[name])].append(series)
                 version = (id(series), series.version)
-                if drawn.shown.get(name) != version:
+                if drawn.shown.get(name) != version and (name != "lr" or lr_due):
                     drawn.items[name].setData(series.x, series.y)
                     drawn.shown[name] = version
         for plot in self.plots:
-            if self._follow[id(plot)]:
+            if self._follow[id(plot)] and (plot is not self.lr_plot or lr_due):
                 self._follow_x(plot, shown[id(plot)])
                 self._follow_y(plot, shown[id(plot)])
 
