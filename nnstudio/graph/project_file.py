@@ -291,6 +291,8 @@ class _Reader:
         if g.find(name) is not None:
             self.fail(f"{where}.name", f"another node is already named {name!r}")
         params = self.want(nd.get("params", {}), dict, f"{where}.params", "an object")
+        # free text (a block's graph and ports) is text the file must be able to hold again
+        _check_json_plain(params, f"{where}.params", self.fail)
         for pname, value in params.items():
             try:
                 spec.clean_params({pname: value})

@@ -420,3 +420,17 @@ def test_cases_the_fuzzer_found_are_one_line_errors(why, where, value, expected)
     message = str(info.value)
     assert expected in message and "\n" not in message, message
     check(json.dumps(doc))
+
+
+def test_a_lone_surrogate_in_a_blocks_graph_name_is_a_one_line_error():
+    """Found by the long fuzz run (5,000 damaged files): a block naming its graph with a
+    lone surrogate loaded, and then could not be saved."""
+    doc = project_to_dict(load_template("vgg11"))
+    node = doc["graphs"][0]["nodes"][3]
+    assert node["type"] == "Block"
+    node["params"]["graph"] = "\ud800" + node["params"]["graph"]
+    with pytest.raises(ProjectFileError) as info:
+        loads_project(json.dumps(doc), LABEL)
+    message = str(info.value)
+    assert "graphs[0].nodes[3].params.graph: " in message and "Unicode" in message, message
+    check(json.dumps(doc))
