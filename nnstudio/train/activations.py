@@ -180,13 +180,11 @@ class ActivationProbe:
         return dict(zip(names, torch.stack(norms).tolist()))  # one device sync for all
 
     def _all_stats(self, outputs: dict[str, tuple[nn.Module, torch.Tensor]]) -> dict[str, LayerStats]:
-        """Statistics of every recorded output, in a few batched operations.
-
-        A capture's cost is mostly the number of tensor operations, not their size, so
-        the scalars of all layers are read back at once and the histograms at once: two
-        device syncs per capture, whatever the depth of the network.
-        """
-        layers = [(name, module, out, out.detach().float()) for name, (module, out) in outputs.items()]
+        """Statistics of every recorded output: the scalars of all layers are read back
+        at once and the histograms at once (two device syncs per capture, whatever the
+        depth of the network), with kernels chosen for a probe's few thousand values
+        (:func:`_mean_std`, :func:`_histogram`)."""
+        layers = [(name, module, out, out.float()) for name, (module, out) in outputs.items()]
         rows = []
         for _name, module, out, values in layers:
             if values.numel() == 0:
