@@ -84,3 +84,52 @@ def test_the_learning_rate_plot_is_redrawn_at_most_once_a_second_while_a_run_goe
     record.finish(TrainResult("completed", "done"))
     view.refresh()
     assert view.point_count("lr") == 3  # a finished run shows all of it
+
+
+def test_only_the_plots_whose_curves_changed_are_fitted_again(view):
+    record = _record(epochs=10)
+    view.set_runs(record, [])
+    view.set_epoch_span(10)
+    record.add_epochs([EpochInfo(1, 0.7, {"loss": 0.69, "accuracy": 0.64}, 0.01, 1.0)])
+    record.add_steps([StepInfo(1, 1, 1, 100, 0.9, 0.01, 0.1, 1.0, 1000.0)])
+    view.note_new_data()
+    view.refresh()
+    metric_box = view.metric_plot.getPlotItem().getViewBox()
+    metric_box.setYRange(5.0, 6.0, padding=0)  # a range the metric is outside of
+    for n in range(2, 6):  # only the training loss grows
+        record.add_steps([StepInfo(1, n, n, 100, 0.9 / n, 0.01, n * 0.1, 1.0, 1000.0)])
+        view.note_new_data()
+        view.refresh()
+    assert metric_box.viewRange()[1] == pytest.approx([5.0, 6.0])  # not fitted: unchanged
+    lo, hi = view.loss_plot.getPlotItem().getViewBox().viewRange()[1]
+    assert lo <= 0.9 / 5 and 0.9 <= hi  # the loss plot follows its data
+    record.add_epochs([EpochInfo(2, 0.5, {"loss": 0.5, "accuracy": 0.8}, 0.01, 2.0)])
+    view.note_new_data()
+    view.refresh()
+    lo, hi = metric_box.viewRange()[1]
+    assert lo <= 0.64 and 0.8 <= hi  # new metric data: fitted again
+
+
+def test_a_runs_row_sets_only_what_changed(qtbot):
+    from nnstudio.ui.training.runs import RunStore
+    from nnstudio.ui.training.runs_view import RunsView
+
+    store = RunStore()
+    view = RunsView(store)
+    qtbot.addWidget(view)
+    record = store.new_run({"name": "moons"}, {"optimizer": "adam", "lr": 0.01, "epochs": 10},
+                           {"nodes": [], "edges": []})
+    record.start(RunInfo(100, 10, 10, 1, "cpu", 100, 100))
+    changes = []
+    view.table.model().dataChanged.connect(lambda a, b, roles: changes.append(a.column()))
+    record.add_steps([StepInfo(1, 1, 1, 100, 0.9, 0.01, 0.1, 1.0, 1000.0)])
+    view.update_run(record)
+    assert changes  # the epoch count or status changed
+    changes.clear()
+    view.update_run(record)
+    assert changes == []  # nothing new: no cell is set (each set repaints it)
+    record.add_epochs([EpochInfo(1, 0.7, {"loss": 0.69, "accuracy": 0.64}, 0.01, 1.0)])
+    view.update_run(record)
+    assert changes and len(changes) < 5  # the cells that changed, not the whole row
+    row_text = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
+    assert "0.69" in " ".join(row_text)

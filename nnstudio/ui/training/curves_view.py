@@ -97,6 +97,7 @@ class CurvesView(PlotPanel):
         self._follow = {id(p): True for p in self.plots}  # False once the person zooms
         self._planned = 1
         self._lr_drawn_at = -float("inf")
+        self._refollow = True  # the next refresh fits every plot, changed or not
         for plot in self.plots:
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(
                 lambda *_a, p=plot: self._follow.__setitem__(id(p), False))
@@ -116,6 +117,7 @@ class CurvesView(PlotPanel):
             if key not in self._drawn:
                 self._add(record)
         self._update_metric_choices()
+        self._refollow = True  # a run taken off may leave a range too wide
         self.dirty = True
 
     def _add(self, record: RunRecord) -> None:
@@ -146,6 +148,7 @@ class CurvesView(PlotPanel):
         for plot in self.plots:
             self._follow[id(plot)] = True
             plot.setXRange(0, self._planned, padding=0.02)
+        self._refollow = True
         self.dirty = True
 
     # ------------------------------------------------------------------ metric
@@ -193,6 +196,10 @@ class CurvesView(PlotPanel):
         if lr_due:
             self._lr_drawn_at = now
         shown: dict[int, list[GrowingSeries]] = {id(p): [] for p in self.plots}
+        # the plots whose curves are handed new data now (or whose set of runs changed):
+        # only they may need a new range
+        changed = {id(p) for p in self.plots} if self._refollow else set()
+        self._refollow = False
         where = {"train": self.loss_plot, "val": self.loss_plot, "metric": self.metric_plot,
                  "lr": self.lr_plot}
         for key, drawn in self._drawn.items():
@@ -200,13 +207,15 @@ class CurvesView(PlotPanel):
             sources = {"train": record.train_loss, "val": record.val.get("loss", empty),
                        "metric": record.val.get(self.metric_name, empty), "lr": record.lr}
             for name, series in sources.items():
-                shown[id(where[name])].append(series)
+                plot = where[name]
+                shown[id(plot)].append(series)
                 version = (id(series), series.version)
                 if drawn.shown.get(name) != version and (name != "lr" or lr_due):
                     drawn.items[name].setData(series.x, series.y)
                     drawn.shown[name] = version
+                    changed.add(id(plot))
         for plot in self.plots:
-            if self._follow[id(plot)] and (plot is not self.lr_plot or lr_due):
+            if self._follow[id(plot)] and id(plot) in changed:
                 self._follow_x(plot, shown[id(plot)])
                 self._follow_y(plot, shown[id(plot)])
 

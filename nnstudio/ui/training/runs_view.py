@@ -92,6 +92,7 @@ class RunsView(QWidget):
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
                            | Qt.ItemFlag.ItemIsSelectable)
             check.setData(Qt.ItemDataRole.UserRole, record.index)
+            self.table.item(row, 1).setIcon(_swatch(run_color(record.index - 1)))
         self.update_run(record)
 
     def _row(self, record: RunRecord) -> int:
@@ -114,12 +115,16 @@ class RunsView(QWidget):
                   STATUS_TEXT.get(record.status, record.status),
                   "" if loss is None else f"{loss:.4g}",
                   f"{metric} {record.final_metric(metric):.4g}" if metric else ""]
+        # only what changed is set: each set repaints its cell, and while a run goes this
+        # is called at every epoch's end, on the main thread the trainer shares the GIL with
+        check = Qt.CheckState.Checked if record.overlay else Qt.CheckState.Unchecked
         with QSignalBlocker(self.table):
             for col, text in enumerate(values):
-                self.table.item(row, col).setText(text)
-            self.table.item(row, 1).setIcon(_swatch(run_color(record.index - 1)))
-            self.table.item(row, 0).setCheckState(
-                Qt.CheckState.Checked if record.overlay else Qt.CheckState.Unchecked)
+                item = self.table.item(row, col)
+                if item.text() != text:
+                    item.setText(text)
+            if self.table.item(row, 0).checkState() != check:
+                self.table.item(row, 0).setCheckState(check)
             if record.status == "error":
                 self.table.item(row, 6).setToolTip(record.message)
 

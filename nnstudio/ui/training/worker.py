@@ -5,15 +5,16 @@ The pieces, in the order data flows through them:
 * the :class:`~nnstudio.train.Trainer` runs on a worker thread and calls its callbacks
   there; :class:`_ToOutbox` (and the live probes) put what they are told into an
   :class:`Outbox` — a lock, a few lists and "latest only" slots, nothing else;
-* on the main thread, :class:`TrainingRunner`'s timer drains the outbox every
-  ``interval_ms`` (100 ms, the panel's repaint rate) and emits one
+* on the main thread, :class:`TrainingRunner`'s timer drains the outbox and emits one
   ``updated(UpdateBatch)`` if anything came, so the UI sees at most 10 updates a second
   however many steps a second the trainer takes, and the trainer never waits for the UI
-  (the worker emits no per-step signals at all).  Each wake-up of the main thread takes
-  the GIL from the trainer; draining faster than the panel repaints bought nothing and
-  cost the trainer about 4 % of its speed in the overhead benchmark.  While the main
-  thread is busy more than 3 % of the time the beat slows (:class:`Cadence`, down to
-  2 updates a second): on a slow machine the plots slow down, not the training;
+  (the worker emits no per-step signals at all).  The beat is set by what the updates
+  cost (:class:`Cadence`): each one's main-thread time, from the drain until the event
+  loop is idle again (the panel's Python and its repaint), may add up to
+  ``UPDATE_SHARE`` of the time — the trainer loses about as much time as the main thread
+  spends in Python, since both need the GIL.  A cheap panel gets 10 updates a second, the
+  full Training panel about four, and a slow machine fewer (2 at least): the plots slow
+  down, not the training;
 * :class:`TrainingWorker` is the QObject moved to the thread (started → run,
   finished → quit, the superqt wiring).  Its ``finished`` quits the thread with a direct
   connection, so the thread ends even while the main thread is blocked in
@@ -44,7 +45,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractEventDispatcher,
+    QCoreApplication,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from nnstudio.train import (
     Callback,
@@ -66,7 +76,12 @@ from .boundary_probe import BoundaryImage, BoundaryProbe
 
 DRAIN_INTERVAL_MS = 100  # at most 10 updates a second reach the main thread
 SLOWEST_DRAIN_MS = 500  # and at least 2, however slow the machine
-UI_SHARE = 0.03  # of the main thread's time, above which the updates come less often
+# the updates of a run's views may take this share of the time on the main thread (their
+# Python and their repaint); the trainer loses about as much.  The overhead benchmark's
+# window costs about 1.5 ms an update, hence about 4 updates a second; at 10 a second the
+# window trained 3 % slower than a plain loop, at 4 about 2 %, at 2 about 1.5 %
+UPDATE_SHARE = 0.005
+UI_SHARE = 0.03  # of the main thread's time, all work counted, above which updates slow
 # how often the trainer reads its losses back (one device sync) and reports a step:
 # two points per repaint keep the curves smooth; more only cost syncs and callbacks
 REPORT_EVERY_S = 0.05
@@ -247,26 +262,44 @@ def live_probes(prepared: PreparedRun, outbox: Outbox, class_rgb: Any, lut: Any)
 
 
 class Cadence:
-    """How often the main thread takes in a run's news: every ``fastest_ms`` while that
-    costs it little, less often (down to every ``slowest_ms``) while the main thread is
-    busy more than ``share`` of the time — drawing the news, or anything else the person
-    does.  Every moment the main thread spends in Python is a moment the trainer waits
-    for the GIL, so on a slow machine the plots slow down rather than the training.
+    """How often the main thread takes in a run's news.
+
+    Two bounds, the slower wins (never faster than ``fastest_ms`` nor slower than
+    ``slowest_ms``):
+
+    * the updates' own cost: with ``cost`` the main-thread time one update takes
+      (:meth:`update_cost`, smoothed), the beat is at least ``cost / update_share`` — a
+      panel that costs twice as much is brought up to date half as often, and the
+      trainer, which waits for the GIL while the main thread runs Python, loses no more;
+    * the main thread's whole load: while it is busy more than ``share`` of the time
+      (drawing, or anything else the person does) the beat slows by a quarter at each
+      update, and it comes back as the load falls below half of that.
 
     :meth:`next_interval` is called once per update, on the main thread; ``wall`` and
     ``cpu`` (that thread's CPU time) are injectable for tests.
     """
 
     def __init__(self, fastest_ms: int = DRAIN_INTERVAL_MS, slowest_ms: int = SLOWEST_DRAIN_MS,
-                 share: float = UI_SHARE, wall=time.perf_counter, cpu=time.thread_time) -> None:
+                 share: float = UI_SHARE, update_share: float = UPDATE_SHARE,
+                 wall=time.perf_counter, cpu=time.thread_time) -> None:
         self.fastest_ms, self.slowest_ms, self.share = fastest_ms, slowest_ms, share
+        self.update_share = update_share
         self.wall, self.cpu = wall, cpu
+        self.cost = 0.0  # smoothed seconds of main-thread time one update takes
         self.restart()
 
     def restart(self) -> None:
-        self.interval_ms = self.fastest_ms
+        """A new run: the load is measured afresh, but what an update costs is kept (the
+        same panel follows the next run), so that a short run is not followed at the
+        fastest beat while its first updates are being timed."""
+        self._load_ms = self.fastest_ms  # the beat the whole load allows
         self.busy = 0.0  # smoothed share of the main thread's time spent working
+        self.interval_ms = self._bounded(self._load_ms)
         self._mark = (self.wall(), self.cpu())
+
+    def update_cost(self, seconds: float) -> None:
+        """One update took ``seconds`` of the main thread's time."""
+        self.cost = seconds if self.cost == 0.0 else 0.7 * self.cost + 0.3 * seconds
 
     def next_interval(self) -> int:
         wall, cpu = self.wall(), self.cpu()
@@ -276,10 +309,15 @@ class Cadence:
             self.busy = 0.7 * self.busy + 0.3 * share
         self._mark = (wall, cpu)
         if self.busy > self.share:
-            self.interval_ms = min(self.slowest_ms, round(self.interval_ms * 1.25))
+            self._load_ms = min(self.slowest_ms, round(self._load_ms * 1.25))
         elif self.busy < self.share / 2:
-            self.interval_ms = max(self.fastest_ms, round(self.interval_ms / 1.25))
+            self._load_ms = max(self.fastest_ms, round(self._load_ms / 1.25))
+        self.interval_ms = self._bounded(self._load_ms)
         return self.interval_ms
+
+    def _bounded(self, load_ms: int) -> int:
+        by_cost = round(1000 * self.cost / self.update_share) if self.update_share > 0 else 0
+        return min(self.slowest_ms, max(self.fastest_ms, load_ms, by_cost))
 
 
 class TrainingRunner(QObject):
@@ -306,6 +344,7 @@ class TrainingRunner(QObject):
         self.state = "idle"
         self._done = True
         self.cadence = Cadence(interval_ms, max(interval_ms, SLOWEST_DRAIN_MS))
+        self._update_from: float | None = None  # main-thread CPU clock when an update began
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -387,6 +426,9 @@ class TrainingRunner(QObject):
         """Emit what the outbox holds (called by the timer; safe to call any time)."""
         if self.outbox is None:
             return
+        beat = self.sender() is self._timer
+        if beat:
+            self._begin_update()
         RunInterpreterPolicy.collect_if_due()
         control = self.control
         if (self.state == "running" and control is not None and control.paused
@@ -397,14 +439,35 @@ class TrainingRunner(QObject):
             self._final = batch.result
         if batch:
             self.updated.emit(batch)
-        if self.sender() is self._timer:  # the timer's own beat adapts to the load
+        if beat:  # the timer's own beat adapts to what the updates cost
             self._timer.setInterval(self.cadence.next_interval())
+
+    def _begin_update(self) -> None:
+        """Start timing an update: from now until the event loop next waits for events,
+        which is after the repaint the update asked for (posted events come first)."""
+        now = self.cadence.cpu()
+        waiting = self._update_from is not None  # the loop has not waited since last beat
+        if waiting:
+            self.cadence.update_cost(now - self._update_from)
+        self._update_from = now
+        dispatcher = QAbstractEventDispatcher.instance()
+        if dispatcher is not None and not waiting:
+            dispatcher.aboutToBlock.connect(self._end_update,
+                                            Qt.ConnectionType.SingleShotConnection)
+
+    @Slot()
+    def _end_update(self) -> None:
+        if self._update_from is None:
+            return
+        self.cadence.update_cost(self.cadence.cpu() - self._update_from)
+        self._update_from = None
 
     def _on_thread_finished(self) -> None:
         if self._done:
             return
         self._done = True
         self._timer.stop()
+        self._update_from = None
         # `finished` is emitted just before the thread deletes the worker and ends: wait
         # for that (a moment) so nothing of the run is left running or undeleted; a stuck
         # thread stays referenced, and the interpreter policy stays held, until it ends
