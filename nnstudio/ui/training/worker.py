@@ -13,7 +13,7 @@ The pieces, in the order data flows through them:
   loop is idle again (the panel's Python and its repaint), may add up to
   ``UPDATE_SHARE`` of the time — the trainer loses about as much time as the main thread
   spends in Python, since both need the GIL.  A cheap panel gets 10 updates a second, the
-  full Training panel about four, and a slow machine fewer (2 at least): the plots slow
+  full Training panel about three, and a slow machine fewer (2 at least): the plots slow
   down, not the training;
 * :class:`TrainingWorker` is the QObject moved to the thread (started → run,
   finished → quit, the superqt wiring).  Its ``finished`` quits the thread with a direct
@@ -78,8 +78,9 @@ DRAIN_INTERVAL_MS = 100  # at most 10 updates a second reach the main thread
 SLOWEST_DRAIN_MS = 500  # and at least 2, however slow the machine
 # the updates of a run's views may take this share of the time on the main thread (their
 # Python and their repaint); the trainer loses about as much.  The overhead benchmark's
-# window costs about 1.5 ms an update, hence about 4 updates a second; at 10 a second the
-# window trained 3 % slower than a plain loop, at 4 about 2 %, at 2 about 1.5 %
+# window costs 1.1-1.6 ms an update, hence about 3 updates a second.  Held at fixed rates
+# (10 pairs each), its training ran at 0.970 of a plain loop's speed at 10 updates a
+# second, 0.973 at 4 and 0.984 at 2 (0.982 with the panel not following at all)
 UPDATE_SHARE = 0.005
 UI_SHARE = 0.03  # of the main thread's time, all work counted, above which updates slow
 # how often the trainer reads its losses back (one device sync) and reports a step:
