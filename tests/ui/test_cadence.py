@@ -57,23 +57,31 @@ def test_restart_begins_at_the_fastest_beat():
     assert cadence.interval_ms == 100 and cadence.busy == 0.0
 
 
-def test_the_runner_slows_its_beat_while_the_main_thread_is_busy(qtbot):
+def _mlp_run(samples: int, epochs: int):
+    """A runner and a prepared `mlp` run on moons (CPU)."""
     from nnstudio.graph.templates import load_template
     from nnstudio.train.project_run import prepare_run
     from nnstudio.ui.training.worker import TrainingRunner
 
     project = load_template("mlp")
     prepared = prepare_run(project, dataset={"name": project.training["dataset"]["name"],
-                                             "n_samples": 4000},
-                           config_overrides={"epochs": 40, "device": "cpu"})
+                                             "n_samples": samples},
+                           config_overrides={"epochs": epochs, "device": "cpu"})
+    return TrainingRunner(), prepared
 
-    runner = TrainingRunner()
-    runner.cadence.share = 1e-9  # any work at all counts as busy: the beat must slow
-    beats = []
-    runner.updated.connect(lambda _batch: beats.append(runner._timer.interval()))
+
+def _train(qtbot, runner, prepared) -> None:
     with qtbot.waitSignal(runner.finished, timeout=120_000):
         runner.start(prepared)
     assert runner.shutdown(5000)
+
+
+def test_the_runner_slows_its_beat_while_the_main_thread_is_busy(qtbot):
+    runner, prepared = _mlp_run(4000, 40)
+    runner.cadence.share = 1e-9  # any work at all counts as busy: the beat must slow
+    beats = []
+    runner.updated.connect(lambda _batch: beats.append(runner._timer.interval()))
+    _train(qtbot, runner, prepared)
     assert beats and max(beats) > 100  # the timer's own beat went past the fastest
 
 
@@ -102,15 +110,7 @@ def test_the_beat_keeps_the_updates_own_cost_within_its_share():
 
 
 def test_the_runner_times_each_update_until_the_event_loop_is_idle_again(qtbot):
-    from nnstudio.graph.templates import load_template
-    from nnstudio.train.project_run import prepare_run
-    from nnstudio.ui.training.worker import TrainingRunner
-
-    project = load_template("mlp")
-    prepared = prepare_run(project, dataset={"name": project.training["dataset"]["name"],
-                                             "n_samples": 2000},
-                           config_overrides={"epochs": 60, "device": "cpu"})
-    runner = TrainingRunner()
+    runner, prepared = _mlp_run(2000, 60)
     costs = []
 
     def slow_update(_batch):  # a panel that takes 20 ms of CPU to follow the run
@@ -120,9 +120,7 @@ def test_the_runner_times_each_update_until_the_event_loop_is_idle_again(qtbot):
         costs.append(runner.cadence.cost)
 
     runner.updated.connect(slow_update)
-    with qtbot.waitSignal(runner.finished, timeout=120_000):
-        runner.start(prepared)
-    assert runner.shutdown(5000)
+    _train(qtbot, runner, prepared)
     assert len(costs) >= 2  # each sees what the updates before it cost
     assert max(costs) >= 0.015  # the updates' time was measured (by the loop going idle)
     # at 20 ms an update, 0.5 % of the time allows one each 4 s: the slowest beat
