@@ -62,8 +62,8 @@ def test_data_past_the_planned_end_widen_the_x_range(view):
 
 
 def test_the_learning_rate_plot_is_redrawn_at_most_once_a_second_while_a_run_goes(view, monkeypatch):
-    import nnstudio.ui.training.curves_view as curves_view
     from nnstudio.train import TrainResult
+    from nnstudio.ui.training import curves_view
 
     monkeypatch.setattr(curves_view, "LR_EVERY_S", 1e9)  # "not yet", however slow the test
     record = _record(epochs=2)
