@@ -18,7 +18,7 @@ and its selection rates differ between the groups: the gap the fairness view, th
 per-group table of ``nnstudio train`` and the model card make visible.
 
 Columns named in the ``sensitive`` option (``group``, ``district``, or both) are kept
-out of the inputs, unless ``sensitive_as_input``, and travel per split in
+out of the inputs, unless ``keep_in_inputs``, and travel per split in
 ``Split.extra[column]`` as int64 codes, their values in ``DatasetInfo.sensitive`` —
 the same contract as a CSV file's sensitive columns.
 """
@@ -109,7 +109,7 @@ def _load_lending(request: LoadRequest) -> DatasetSplits:
     cols = generate_lending(opts["n_samples"], request.seed, label_bias=opts["label_bias"],
                             proxy_strength=opts["proxy_strength"],
                             group_b_share=opts["group_b_share"])
-    as_input = [c for c in CATEGORICAL if c not in sensitive or opts["sensitive_as_input"]]
+    as_input = [c for c in CATEGORICAL if c not in sensitive or opts["keep_in_inputs"]]
     x, names, fixed = _encode_inputs(cols, as_input)
     y = cols["approved"]
     # stratified by group and label together, so that every split has the same groups
@@ -160,8 +160,10 @@ register(
             Option("sensitive", str, "group",
                    "comma-separated columns kept out of the inputs and evaluated per group: "
                    "group, district (empty: none)"),
-            Option("sensitive_as_input", bool, False,
-                   "also give the sensitive columns to the model as inputs"),
+            Option("keep_in_inputs", bool, False,
+                   "also give the sensitive columns to the model as inputs (default: they "
+                   "are kept out, and used only to evaluate)",
+                   former_names=("sensitive_as_input",)),
         ),
         group="Generated",
     )

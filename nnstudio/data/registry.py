@@ -37,6 +37,8 @@ class Option:
     choices: tuple[Any, ...] = ()
     widget: Literal["", "file", "folder"] = ""
     required: bool = False
+    # names this option had before (still read from older project files and commands)
+    former_names: tuple[str, ...] = ()
 
     def coerce(self, dataset: str, value: Any) -> Any:
         """Return ``value`` converted to this option's type, or raise DatasetError."""
@@ -151,9 +153,27 @@ class DatasetEntry:
         """The common options followed by this dataset's own ones, for a form."""
         return COMMON_OPTIONS + self.options
 
+    def canonical(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` with each option's former name replaced by its name; an option given
+        under both with different values raises DatasetError."""
+        out = dict(given)
+        for opt in self.options:
+            for old in opt.former_names:
+                if old not in out:
+                    continue
+                value = out.pop(old)
+                if opt.name in out and out[opt.name] != value:
+                    raise DatasetError(
+                        f"dataset '{self.name}': option '{opt.name}' is given twice, also "
+                        f"under its former name '{old}', with different values")
+                out[opt.name] = value
+        return out
+
     def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Fill defaults into ``given`` and check every value; unknown names and
-        missing required options raise DatasetError naming them."""
+        missing required options raise DatasetError naming them.  Former names of options
+        are read as their names (:meth:`canonical`)."""
+        given = self.canonical(given)
         known = {opt.name: opt for opt in self.options}
         # `normalise` is common to all data sets; load_dataset applies it
         unknown = sorted(set(given) - set(known) - {"normalise"})

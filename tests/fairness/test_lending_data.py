@@ -14,7 +14,7 @@ def test_it_is_registered_documented_as_synthetic_with_its_options():
     entry = get_dataset("lending")
     assert entry.group == "Generated" and "Synthetic" in entry.description
     assert {o.name for o in entry.options} >= {"label_bias", "proxy_strength", "sensitive",
-                                                "sensitive_as_input"}
+                                                "keep_in_inputs"}
 
 
 def test_the_group_is_kept_out_of_the_inputs_and_travels_with_each_split():
@@ -34,13 +34,26 @@ def test_a_feature_can_be_marked_sensitive_too_or_given_to_the_model():
     assert [c for c, _ in both.info.sensitive] == ["group", "district"]
     assert both.info.input_shape == (5,)  # the proxy is gone as well
     assert both.info.sensitive[1][1] == ("d1", "d2", "d3", "d4", "d5", "d6")
-    shown = load_dataset("lending", n_samples=400, sensitive_as_input=True)
+    shown = load_dataset("lending", n_samples=400, keep_in_inputs=True)
     assert shown.info.input_shape == (13,) and "group=B" in shown.info.feature_names
     assert "group" in shown.train.extra
     none = load_dataset("lending", n_samples=400, sensitive="")
     assert none.info.sensitive == () and none.info.input_shape == (13,)
     with pytest.raises(DatasetError, match="can be sensitive are: group, district"):
         load_dataset("lending", n_samples=400, sensitive="income")
+
+
+def test_the_former_name_of_keep_in_inputs_is_still_read():
+    # the option was called sensitive_as_input; the built-in tables call it keep_in_inputs
+    old = load_dataset("lending", n_samples=400, sensitive_as_input=True)
+    new = load_dataset("lending", n_samples=400, keep_in_inputs=True)
+    assert old.info.feature_names == new.info.feature_names
+    assert "group=B" in old.info.feature_names
+    assert torch.equal(old.train.x, new.train.x)
+    same = load_dataset("lending", n_samples=400, keep_in_inputs=True, sensitive_as_input=True)
+    assert same.info.input_shape == new.info.input_shape
+    with pytest.raises(DatasetError, match="'keep_in_inputs' is given twice.*'sensitive_as_input'"):
+        load_dataset("lending", n_samples=400, keep_in_inputs=False, sensitive_as_input=True)
 
 
 def test_the_planted_bias_is_in_the_labels_not_in_creditworthiness():

@@ -61,3 +61,21 @@ def test_a_classification_table_shows_in_the_fairness_tab(qtbot, train_window):
     assert [g.name for g in report.groups] == list(
         dict(dock.prepared.splits.info.sensitive)["petal width (cm)"])
     assert view.table.rowCount() >= 1 and view.card_button.isEnabled()
+
+
+def test_an_older_project_with_lendings_former_option_name_shows_and_saves_the_new_one(
+        train_window):
+    project = small_project("fairness", n_samples=400)
+    project.training["dataset"].pop("keep_in_inputs", None)
+    project.training["dataset"]["sensitive_as_input"] = True  # saved by an older version
+    window = train_window(project)
+    session, settings = window.session, dock_of(window).settings
+    keep = settings.option_widget("keep_in_inputs")
+    assert isinstance(keep, QCheckBox) and keep.isChecked() and keep.isEnabled()
+    assert "sensitive as input" not in form_labels(settings)
+    keep.setChecked(False)
+    spec = session.project.training["dataset"]
+    assert spec["keep_in_inputs"] is False and "sensitive_as_input" not in spec
+    session.undo_stack.undo()
+    assert session.project.training["dataset"].get("sensitive_as_input") is True
+    assert keep.isChecked()

@@ -45,8 +45,17 @@ from ..session import ProjectSession
 INT_LIMIT = 2**31 - 1
 NICE_STEPS = (1.0, 2.0, 5.0)  # a learning rate steps 1e-3 → 2e-3 → 5e-3 → 1e-2
 # an option that only means something while another one is set: it is greyed out until then
-DEPENDS_ON = {"keep_in_inputs": "sensitive", "sensitive_as_input": "sensitive"}
+DEPENDS_ON = {"keep_in_inputs": "sensitive"}
 NO_CHOICE = "(none)"  # how a choice of "" reads in a combo (e.g. no sensitive column)
+
+
+def _canonical(spec: dict[str, Any]) -> dict[str, Any]:
+    """A data set spec with options under their current names (an older project may use
+    a former one); as it is if the data set is unknown or names one option twice."""
+    try:
+        return get_dataset(spec.get("name", "")).canonical(spec)
+    except DatasetError:
+        return dict(spec)
 
 
 def option_label(opt: Option) -> str:
@@ -252,7 +261,7 @@ class TrainingSettings(QWidget):
         config = dict(training.get("config") or {})
         defaults = TrainConfig().to_dict()
         values = {**defaults, **config}
-        spec = dict(training.get("dataset") or {})
+        spec = _canonical(training.get("dataset") or {})
         with QSignalBlocker(self.dataset_combo):
             index = self.dataset_combo.findData(spec.get("name"))
             self.dataset_combo.setCurrentIndex(index)
@@ -332,8 +341,11 @@ class TrainingSettings(QWidget):
     def set_option(self, name: str, value: Any) -> bool:
         training = copy.deepcopy(self.project.training)
         spec = training.setdefault("dataset", {})
-        if spec.get(name) == value:
+        current = _canonical(spec)
+        if current.get(name) == value:
             return False
+        spec.clear()
+        spec.update(current)  # an option set now is saved under its current name
         spec[name] = value
         return self._push(training, f"dataset.{name}", f"Set {name} of the data set")
 
