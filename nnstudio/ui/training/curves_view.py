@@ -2,17 +2,17 @@
 
 Each run drawn gets one curve per series, created once; :meth:`CurvesView.refresh`
 (called by the dock's ≤10 Hz timer, only when something changed) hands each curve the
-views of its run's growing buffers.  Curves downsample ('peak') and clip to the visible
-range, so a long run costs no more to draw than a short one.  Runs other than the
+views of its run's growing buffers.  The curves are :class:`PathCurve` items, which Qt
+paints without Python; they downsample ('peak') and clip to the visible range, so a
+long run costs no more to draw than a short one.  Runs other than the
 current one are drawn when their "overlay" box is ticked in the runs list.
 
 The plots follow the run without re-laying out their axes on every update: x spans the
 whole planned run from its start (as MATLAB's training plot does: the curve fills the
 plot as the run goes, and the axis never jumps), and y moves only when the data leave
 the range or fill too little of it.  With the axes (and their grids) cached as pixmaps,
-a refresh then repaints the curves alone — Python painting on the main thread competes
-with the trainer for the GIL, and an axis laid out again costs about a millisecond of
-it.  A person who zooms or pans a plot takes it over until the next run.
+a refresh then repaints the curves alone — Python on the main thread competes with
+the trainer for the GIL, and an axis laid out again costs about a millisecond of it.  A person who zooms or pans a plot takes it over until the next run.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .path_curve import PathCurve
 from .plot_style import PlotPanel, run_color
 from .runs import RunRecord
 from .series import GrowingSeries
@@ -42,21 +43,21 @@ LR_EVERY_S = 1.0
 
 
 def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, dashed: bool = False,
-           symbol: str | None = None) -> pg.PlotDataItem:
-    pen = pg.mkPen(color, width=width,
-                   style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-    kw = {"symbol": symbol, "symbolSize": 5, "symbolBrush": color, "symbolPen": None} if symbol else {}
-    item = plot.plot([], [], pen=pen, name=name, **kw)
-    item.setDownsampling(auto=True, method="peak")
-    item.setClipToView(True)
-    return item
+           dots: bool = False) -> PathCurve:
+    """A curve on ``plot`` (in its legend as ``name``, if given), painted by Qt alone."""
+    item = plot.getPlotItem()
+    curve = PathCurve(item.getViewBox(), color, width, dashed=dashed, dots=dots)
+    item.addItem(curve)  # the plot applies its log mode, and takes it off with removeItem
+    if name is not None and item.legend is not None:
+        item.legend.addItem(curve, name)
+    return curve
 
 
 @dataclass
 class _Drawn:
     """The curves of one run and the buffer version each last showed."""
 
-    items: dict[str, pg.PlotDataItem]
+    items: dict[str, PathCurve]
     shown: dict[str, int] = field(default_factory=dict)
     metric: str = ""
 
@@ -125,8 +126,8 @@ class CurvesView(PlotPanel):
         name = record.name
         items = {
             "train": _curve(self.loss_plot, name, color, 1.4),
-            "val": _curve(self.loss_plot, None, color, 2.2, dashed=True, symbol="o"),
-            "metric": _curve(self.metric_plot, name, color, 2.0, symbol="o"),
+            "val": _curve(self.loss_plot, None, color, 2.2, dashed=True, dots=True),
+            "metric": _curve(self.metric_plot, name, color, 2.0, dots=True),
             "lr": _curve(self.lr_plot, name, color, 1.6),
         }
         self._drawn[id(record)] = _Drawn(items)
@@ -138,6 +139,7 @@ class CurvesView(PlotPanel):
         for name, item in drawn.items.items():
             plot = {"train": self.loss_plot, "val": self.loss_plot,
                     "metric": self.metric_plot, "lr": self.lr_plot}[name]
+            item.detach()
             plot.removeItem(item)
 
     def set_epoch_span(self, epochs: int) -> None:
@@ -211,7 +213,7 @@ class CurvesView(PlotPanel):
                 shown[id(plot)].append(series)
                 version = (id(series), series.version)
                 if drawn.shown.get(name) != version and (name != "lr" or lr_due):
-                    drawn.items[name].setData(series.x, series.y)
+                    drawn.items[name].set_data(series.x, series.y)
                     drawn.shown[name] = version
                     changed.add(id(plot))
         for plot in self.plots:
@@ -259,5 +261,4 @@ class CurvesView(PlotPanel):
         """Points the current run's ``series`` curve shows (for tests and the benchmark)."""
         if self.current is None or id(self.current) not in self._drawn:
             return 0
-        x, _ = self._drawn[id(self.current)].items[series].getOriginalDataset()
-        return 0 if x is None else len(x)
+        return len(self._drawn[id(self.current)].items[series])
