@@ -11,7 +11,11 @@ and downsamples for it — and the events that paint leaves queued.  Measured
 * the same with one peak bin per pixel column (``autoDownsampleFactor`` 1 instead of
   pyqtgraph's 5): each column still spans its bin's minimum to maximum, so the curve
   looks the same, from a fifth of the points;
-* without downsampling and clipping, as the reference: every point drawn.
+* without downsampling and clipping, as the reference: every point drawn;
+* the app's own live curve, :class:`~nnstudio.ui.training.path_curve.PathCurve`: a plain
+  ``QGraphicsPathItem`` that Qt paints without Python, peak-downsampled to two points per
+  pixel column and clipped when its data are set (its ``set_data`` does that work, so
+  for it the setData figure includes the downsampling that pyqtgraph does in the paint).
 
 Reported: median and worst of the repaint over the frames, and the median time of
 ``setData`` itself (not part of the redraw target).  Target: repaint under 16 ms.
@@ -51,21 +55,34 @@ def app_paint(viewport, app) -> None:
 
 
 def measure(points: int, frames: int, downsample: bool, zoom_tail: bool = False,
-            factor: float | None = None) -> dict:
+            factor: float | None = None, path_curve: bool = False) -> dict:
     import pyqtgraph as pg
+    from PySide6.QtGui import QColor
     from PySide6.QtWidgets import QApplication
+
+    from nnstudio.ui.training.path_curve import PathCurve
 
     app = QApplication.instance() or QApplication([])
     widget = pg.PlotWidget()
     widget.resize(*SIZE)
-    curve = widget.plot(pen=pg.mkPen("#4c9be8", width=1))
-    if downsample:
+    x, y = _curve_data(points, 0)
+    if path_curve:  # set its range as the panel does: a PathCurve never auto-ranges
+        view = widget.getPlotItem().getViewBox()
+        view.disableAutoRange()
+        widget.setXRange(0, points, padding=0.02)
+        widget.setYRange(float(y.min()), float(y.max()), padding=0.05)
+        curve = PathCurve(view, QColor("#4c9be8"), 1.0)
+        widget.getPlotItem().addItem(curve)
+        put = curve.set_data
+    else:
+        curve = widget.plot(pen=pg.mkPen("#4c9be8", width=1))
+        put = curve.setData
+    if downsample and not path_curve:
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
         if factor is not None:  # peak bins per pixel column (pyqtgraph's default is 5)
             curve.opts["autoDownsampleFactor"] = factor
-    x, y = _curve_data(points, 0)
-    curve.setData(x, y)
+    put(x, y)
     if zoom_tail:
         widget.getPlotItem().getViewBox().disableAutoRange()
         widget.setXRange(points * 0.9, points, padding=0)
@@ -80,7 +97,7 @@ def measure(points: int, frames: int, downsample: bool, zoom_tail: bool = False,
     for i in range(frames):
         x, y = _curve_data(points, i + 1)
         t0 = time.perf_counter()
-        curve.setData(x, y)
+        put(x, y)
         t1 = time.perf_counter()
         # a synchronous paint: pyqtgraph updates the view range (auto-range) and
         # re-downsamples for it inside the paint; then any repaint that asked for
@@ -97,17 +114,22 @@ def measure(points: int, frames: int, downsample: bool, zoom_tail: bool = False,
 
 def run(points: int, frames: int) -> list[dict]:
     cases = [
-        (f"redraw {points:,} points, peak downsampling + clip to view", True, False, None, True),
-        (f"redraw {points:,} points, zoomed to the last 10 % (downsampling + clip)", True, True,
-         None, True),
-        ((f"redraw {points:,} points, downsampling to one peak bin per pixel "
-          "(autoDownsampleFactor=1) + clip"), True, False, 1.0, True),
+        (f"redraw {points:,} points, the app's PathCurve (Qt paints it; setData downsamples)",
+         True, False, None, True, True),
+        (f"redraw {points:,} points, the app's PathCurve zoomed to the last 10 %",
+         True, True, None, True, True),
+        (f"redraw {points:,} points, pyqtgraph PlotDataItem, peak downsampling + clip to view",
+         True, False, None, True, False),
+        (f"redraw {points:,} points, PlotDataItem zoomed to the last 10 % (downsampling + clip)",
+         True, True, None, True, False),
+        ((f"redraw {points:,} points, PlotDataItem downsampling to one peak bin per pixel "
+          "(autoDownsampleFactor=1) + clip"), True, False, 1.0, True, False),
         (f"reference: redraw {points:,} points without downsampling or clipping", False, False,
-         None, False),
+         None, False, False),
     ]
     rows = []
-    for label, downsample, zoom, factor, has_target in cases:
-        r = measure(points, frames, downsample, zoom, factor)
+    for label, downsample, zoom, factor, has_target, path_curve in cases:
+        r = measure(points, frames, downsample, zoom, factor, path_curve)
         rows.append({
             "figure": label,
             "value": round(r["median"], 2),
