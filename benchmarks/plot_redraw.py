@@ -1,13 +1,13 @@
 """Plot redraw: a live curve of 10⁶ points, repainted as the training panel repaints it.
 
-A pyqtgraph ``PlotWidget`` (offscreen, 1200 × 500) holds one ``PlotDataItem`` of
-1,000,000 points — a loss curve a long run reaches.  Each frame sets new data on the
+A pyqtgraph ``PlotWidget`` (offscreen, 1200 × 500) holds one curve of 1,000,000 points — a loss curve a long run reaches.  Each frame sets new data on the
 curve (as the panel does on its timer) and then times the redraw: ``repaint()`` of the
 plot's viewport — a synchronous paint, inside which pyqtgraph updates the auto-range
 and downsamples for it — and the events that paint leaves queued.  Measured
 
-* with ``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)`` — what
-  the app's curves use (STYLE.md) — over the full range and zoomed to the last 10 %;
+* a pyqtgraph ``PlotDataItem`` with ``setDownsampling(auto=True, method='peak')`` and
+  ``setClipToView(True)`` — pyqtgraph's advice for long curves (STYLE.md), and what the
+  app's curves were until session 6 — over the full range and zoomed to the last 10 %;
 * the same with one peak bin per pixel column (``autoDownsampleFactor`` 1 instead of
   pyqtgraph's 5): each column still spans its bin's minimum to maximum, so the curve
   looks the same, from a fifth of the points;
