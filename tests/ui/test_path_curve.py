@@ -161,3 +161,36 @@ def test_painting_curves_runs_no_python(plot):
     assert called  # the profiler saw pyqtgraph's own items (axes, view)
     assert not [c for c in called if c[0].endswith("path_curve.py")]
     assert not [c for c in called if "PlotCurveItem" in c[0] or "ScatterPlotItem" in c[0]]
+
+
+def test_a_named_curve_is_the_plots_data_item_and_exports_as_csv(plot, tmp_path):
+    from pyqtgraph.exporters import CSVExporter
+
+    item = plot.getPlotItem()
+    curve = PathCurve(item.getViewBox(), ORANGE, name="Run 1")
+    item.addItem(curve)
+    curve.set_data(np.array([0.5, 1.0, 1.5]), np.array([0.9, 0.7, 0.6]))
+    assert item.listDataItems() == [curve]
+    assert [label.text for _sample, label in item.legend.items] == ["Run 1"]  # added by the plot
+    out = tmp_path / "curve.csv"
+    CSVExporter(item).export(str(out))
+    rows = out.read_text().splitlines()
+    assert rows[0] == '"Run 1_x","Run 1_y"' or rows[0] == "Run 1_x,Run 1_y"
+    assert [tuple(float(v) for v in r.split(",")) for r in rows[1:]] == [(0.5, 0.9), (1.0, 0.7), (1.5, 0.6)]
+    item.removeItem(curve)
+    assert item.listDataItems() == [] and item.legend.items == []
+
+
+def test_the_plot_menu_offers_only_what_applies_to_a_training_curve(plot):
+    from nnstudio.ui.training.path_curve import fit_plot_menu
+
+    item = plot.getPlotItem()
+    curve = _add(plot)
+    fit_plot_menu(item)
+    shown = [a.text() for a in item.ctrlMenu.actions() if a.isVisible()]
+    assert shown == ["Transforms", "Alpha", "Grid"]
+    assert not item.ctrl.fftCheck.isEnabled() and item.ctrl.logYCheck.isEnabled()
+    item.ctrl.alphaGroup.setChecked(True)
+    item.ctrl.autoAlphaCheck.setChecked(False)
+    item.ctrl.alphaSlider.setValue(item.ctrl.alphaSlider.maximum() // 2)
+    assert 0.2 < curve.opacity() < 0.3  # pyqtgraph squares the slider's share

@@ -25,7 +25,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .path_curve import PathCurve
+from .path_curve import PathCurve, fit_plot_menu
 from .plot_style import PlotPanel, run_color
 from .runs import RunRecord
 from .series import GrowingSeries
@@ -46,10 +46,10 @@ def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, das
            dots: bool = False) -> PathCurve:
     """A curve on ``plot`` (in its legend as ``name``, if given), painted by Qt alone."""
     item = plot.getPlotItem()
-    curve = PathCurve(item.getViewBox(), color, width, dashed=dashed, dots=dots)
-    item.addItem(curve)  # the plot applies its log mode, and takes it off with removeItem
-    if name is not None and item.legend is not None:
-        item.legend.addItem(curve, name)
+    curve = PathCurve(item.getViewBox(), color, width, dashed=dashed, dots=dots, name=name)
+    # the plot adds it to its legend (if named) and applies its log mode; removeItem
+    # takes it off both
+    item.addItem(curve)
     return curve
 
 
@@ -100,6 +100,7 @@ class CurvesView(PlotPanel):
         self._lr_drawn_at = -float("inf")
         self._refollow = True  # the next refresh fits every plot, changed or not
         for plot in self.plots:
+            fit_plot_menu(plot.getPlotItem())
             plot.getPlotItem().getViewBox().sigRangeChangedManually.connect(
                 lambda *_a, p=plot: self._follow.__setitem__(id(p), False))
             plot.getPlotItem().enableAutoRange(x=False, y=False)

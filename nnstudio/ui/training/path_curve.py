@@ -16,8 +16,12 @@ asked for (validation points), are a child path of half-pixel strokes with round
 which Qt draws as discs: their length is in data units, so they are rebuilt when the
 view's scale changes (also the only time downsampling needs to be redone).
 
-It joins pyqtgraph where a plot needs it: ``dataBounds`` (the "View all" menu entry),
-``setLogMode`` (the context menu's log axes), ``opts`` (the legend's sample).
+It joins pyqtgraph where a plot needs it: it is a plot's data item (``implements
+('plotData')``, ``name``, ``getData``: the legend entry and the context menu's CSV
+export), with ``dataBounds`` ("View all"), ``setLogMode`` (the log y axis), ``setAlpha``
+(the Alpha menu) and ``opts`` (the legend's sample).  The context menu's entries that
+transform a ``PlotDataItem`` (FFT, derivative, averaging, pyqtgraph's downsampling) do
+not apply to a training curve: :func:`fit_plot_menu` takes them off a plot.
 """
 
 from __future__ import annotations
@@ -73,8 +77,9 @@ class PathCurve(QGraphicsPathItem):
     """
 
     def __init__(self, view: pg.ViewBox, color: QColor, width: float = 1.6, *,
-                 dashed: bool = False, dots: bool = False) -> None:
+                 dashed: bool = False, dots: bool = False, name: str | None = None) -> None:
         super().__init__()
+        self._name = name
         self._view = weakref.ref(view)
         self._x = self._y = np.empty(0)
         self._log_y = False
@@ -84,8 +89,11 @@ class PathCurve(QGraphicsPathItem):
             self.dots = QGraphicsPathItem(self)
             self.dots.setPen(_pen(color, DOT_PX))
         # what the legend's sample (pyqtgraph's ItemSample) draws: the line, and a dot
+        # (and the keys pyqtgraph's exporters read from a PlotDataItem)
         self.opts = {"pen": self.pen(), "symbol": "o" if dots else None, "size": DOT_PX,
-                     "brush": QColor(color), "antialias": pg.getConfigOption("antialias")}
+                     "brush": QColor(color), "antialias": pg.getConfigOption("antialias"),
+                     "symbolPen": self.pen(), "symbolBrush": QColor(color),
+                     "symbolSize": DOT_PX, "fillLevel": None, "fillBrush": None}
         me = weakref.ref(self)  # the view's signals must not keep a removed curve alive
 
         def rescaled(*_args) -> None:
@@ -114,9 +122,23 @@ class PathCurve(QGraphicsPathItem):
         self._x, self._y = np.asarray(x, float), np.asarray(y, float)
         self._build()
 
-    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 (pyqtgraph's names)
         """The data as given (not downsampled, not log-transformed)."""
         return self._x, self._y
+
+    getOriginalDataset = getData  # what the CSV exporter asks a data item for
+
+    def name(self) -> str | None:
+        """The legend's name for the curve (None: not in the legend)."""
+        return self._name
+
+    def implements(self, interface: str | None = None):
+        """pyqtgraph's interface test: a PathCurve is a plot's data item."""
+        return ["plotData"] if interface is None else interface == "plotData"
+
+    def setAlpha(self, alpha: float, auto: bool = False) -> None:  # noqa: N802
+        """The context menu's Alpha entry."""
+        self.setOpacity(alpha)
 
     def __len__(self) -> int:
         return len(self._x)
@@ -178,3 +200,22 @@ class PathCurve(QGraphicsPathItem):
     def pixelPadding(self) -> float:  # noqa: N802
         """Pixels the line (or its dots) reach past the data."""
         return (DOT_PX if self.dots is not None else self.pen().widthF()) / 2
+
+
+# the context menu's PlotDataItem transforms, which a PathCurve does not take
+_NOT_FOR_CURVES = ("fftCheck", "derivativeCheck", "phasemapCheck", "subtractMeanCheck",
+                   "logXCheck")
+_MENUS_NOT_FOR_CURVES = ("Downsample", "Average", "Points")
+
+
+def fit_plot_menu(item: pg.PlotItem) -> None:
+    """Take off ``item``'s context menu what does not apply to its PathCurves: the
+    transforms other than a log y axis (disabled, with a tooltip saying why) and the
+    Downsample, Average and Points menus (hidden); Alpha, Grid, log y and Export stay."""
+    for name in _NOT_FOR_CURVES:
+        check = getattr(item.ctrl, name)
+        check.setEnabled(False)
+        check.setToolTip("Not offered for training curves")
+    for action in item.ctrlMenu.actions():
+        if action.text() in _MENUS_NOT_FOR_CURVES:
+            action.setVisible(False)
