@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsView, QWidget
 
 from ..theme import THEMES, Theme, theme
+from . import svg_export
 
 # Tableau 10: distinguishable on dark and light backgrounds, and by most colour-blind eyes
 CLASS_HEX = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -23,6 +24,8 @@ RUN_HEX = ("#4c9bff", "#ffb347", "#58d68d", "#ff6b6b", "#c792ea", "#4dd0e1", "#f
 TICK_PT = 8
 LABEL_PT = 9
 GRID_ALPHA = 0.18  # major grid lines; minor ones are half as strong
+
+svg_export.install()  # every plot's Export… menu: an SVG exporter that works with Qt 6
 
 
 def class_rgb(n: int = 10) -> np.ndarray:
