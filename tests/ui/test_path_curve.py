@@ -109,8 +109,8 @@ def test_view_all_fits_the_curve(plot, qtbot):
     curve.set_data(np.array([100.0, 200.0]), np.array([-5.0, 5.0]))
     plot.getPlotItem().autoRange(padding=0)
     (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
-    assert x0 <= 100 < 200 <= x1 and x1 - x0 < 120
-    assert y0 <= -5 < 5 <= y1 and y1 - y0 < 12
+    assert x0 <= 100 and 200 <= x1 and x1 - x0 < 120
+    assert y0 <= -5 and 5 <= y1 and y1 - y0 < 12
 
 
 def test_the_legend_shows_the_curve_and_hides_it_on_click(plot, qtbot):

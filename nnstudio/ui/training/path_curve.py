@@ -122,7 +122,7 @@ class PathCurve(QGraphicsPathItem):
         self._x, self._y = np.asarray(x, float), np.asarray(y, float)
         self._build()
 
-    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 (pyqtgraph's names)
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
         """The data as given (not downsampled, not log-transformed)."""
         return self._x, self._y
 
@@ -136,14 +136,14 @@ class PathCurve(QGraphicsPathItem):
         """pyqtgraph's interface test: a PathCurve is a plot's data item."""
         return ["plotData"] if interface is None else interface == "plotData"
 
-    def setAlpha(self, alpha: float, auto: bool = False) -> None:  # noqa: N802
+    def setAlpha(self, alpha: float, auto: bool = False) -> None:
         """The context menu's Alpha entry."""
         self.setOpacity(alpha)
 
     def __len__(self) -> int:
         return len(self._x)
 
-    def setLogMode(self, x: bool, y: bool) -> None:  # noqa: N802 (pyqtgraph's name)
+    def setLogMode(self, x: bool, y: bool) -> None:
         """Called by the plot when its axes switch to or from log scale (y only here)."""
         if bool(y) != self._log_y:
             self._log_y = bool(y)
@@ -186,7 +186,7 @@ class PathCurve(QGraphicsPathItem):
         return pg.arrayToQPath(xs, ys, connect=connect)
 
     # ------------------------------------------------------------------ pyqtgraph
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         """(min, max) of the shown data along ``ax`` (0: x, 1: y), for "View all"."""
         values = self._x if ax == 0 else self._shown_y()
         if orthoRange is not None and len(values):
@@ -197,7 +197,7 @@ class PathCurve(QGraphicsPathItem):
             return None, None
         return float(values.min()), float(values.max())
 
-    def pixelPadding(self) -> float:  # noqa: N802
+    def pixelPadding(self) -> float:
         """Pixels the line (or its dots) reach past the data."""
         return (DOT_PX if self.dots is not None else self.pen().widthF()) / 2
 

@@ -35,7 +35,7 @@ class QtSvgExporter(SVGExporter):
         self.params.param("width").setValue(source.width(), blockSignal=self.widthChanged)
         self.params.param("height").setValue(source.height(), blockSignal=self.heightChanged)
 
-    def export(self, fileName=None, toBytes=False, copy=False):  # noqa: N803 (pyqtgraph's API)
+    def export(self, fileName=None, toBytes=False, copy=False):
         if not toBytes and not copy and fileName is None:
             self.fileSaveDialog(filter="Scalable Vector Graphics (*.svg)")
             return None
