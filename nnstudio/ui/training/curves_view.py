@@ -4,15 +4,16 @@ Each run drawn gets one curve per series, created once; :meth:`CurvesView.refres
 (called by the dock's ≤10 Hz timer, only when something changed) hands each curve the
 views of its run's growing buffers.  The curves are :class:`PathCurve` items, which Qt
 paints without Python; they downsample ('peak') and clip to the visible range, so a
-long run costs no more to draw than a short one.  Runs other than the
-current one are drawn when their "overlay" box is ticked in the runs list.
+long run costs no more to draw than a short one.  Runs other than the current one are
+drawn when their "overlay" box is ticked in the runs list.
 
 The plots follow the run without re-laying out their axes on every update: x spans the
 whole planned run from its start (as MATLAB's training plot does: the curve fills the
 plot as the run goes, and the axis never jumps), and y moves only when the data leave
 the range or fill too little of it.  With the axes (and their grids) cached as pixmaps,
 a refresh then repaints the curves alone — Python on the main thread competes with
-the trainer for the GIL, and an axis laid out again costs about a millisecond of it.  A person who zooms or pans a plot takes it over until the next run.
+the trainer for the GIL, and an axis laid out again costs about a millisecond of it.
+A person who zooms or pans a plot takes it over until the next run.
 """
 
 from __future__ import annotations

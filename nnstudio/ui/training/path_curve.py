@@ -101,9 +101,8 @@ class PathCurve(QGraphicsPathItem):
             if curve is not None:
                 curve._build()
 
+        # (a dot's length is in x units: the y range does not change it)
         self._links = [(view.sigXRangeChanged, rescaled), (view.sigResized, rescaled)]
-        if dots:
-            self._links.append((view.sigYRangeChanged, rescaled))
         for signal, slot in self._links:
             signal.connect(slot)
 
@@ -115,8 +114,8 @@ class PathCurve(QGraphicsPathItem):
 
     # ------------------------------------------------------------------ data
     def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Show ``y`` against ``x`` (arrays of one length; views are fine: they are not
-        kept past the next call)."""
+        """Show ``y`` against ``x`` (arrays of one length).  Views are fine: the curve
+        keeps them, only to read, until the next call."""
         if len(x) != len(y):
             raise ValueError(f"x and y differ in length ({len(x)} and {len(y)})")
         self._x, self._y = np.asarray(x, float), np.asarray(y, float)
