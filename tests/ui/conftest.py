@@ -387,3 +387,31 @@ def draw(page, *previews):
     page.set_previews(list(previews))
     page.refresh()
     return [page.renderers[p.title] for p in previews]
+
+
+# ------------------------------------------------------------------ live curves
+CURVE_COLOR = "#ffb347"
+
+
+@pytest.fixture
+def curve_plot(shown):
+    """A styled training plot (with a legend) on screen at 400×300, x 0–10, y 0–1, not
+    auto-ranging, for tests of :class:`~nnstudio.ui.training.path_curve.PathCurve`."""
+    from nnstudio.ui.training.plot_style import make_plot
+
+    plot = shown(make_plot(None, "t", "epoch", "loss", legend=True), 400, 300)
+    plot.getPlotItem().enableAutoRange(x=False, y=False)
+    plot.setXRange(0, 10, padding=0)
+    plot.setYRange(0, 1, padding=0)
+    return plot
+
+
+def add_curve(plot, **kw):
+    """A PathCurve in ``CURVE_COLOR`` added to ``plot`` (keywords go to PathCurve)."""
+    from PySide6.QtGui import QColor
+
+    from nnstudio.ui.training.path_curve import PathCurve
+
+    curve = PathCurve(plot.getPlotItem().getViewBox(), QColor(CURVE_COLOR), **kw)
+    plot.getPlotItem().addItem(curve)
+    return curve

@@ -10,26 +10,15 @@ pytest.importorskip("pyqtgraph")
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from nnstudio.ui.training.path_curve import PathCurve, peak_downsample
-from nnstudio.ui.training.plot_style import make_plot
 
-ORANGE = QColor("#ffb347")
+from .conftest import CURVE_COLOR, add_curve
+
+ORANGE = QColor(CURVE_COLOR)
 
 
 @pytest.fixture
-def plot(shown):
-    plot = shown(make_plot(None, "t", "epoch", "loss", legend=True), 400, 300)
-    item = plot.getPlotItem()
-    item.enableAutoRange(x=False, y=False)
-    plot.setXRange(0, 10, padding=0)
-    plot.setYRange(0, 1, padding=0)
-    return plot
-
-
-def _add(plot, **kw) -> PathCurve:
-    item = plot.getPlotItem()
-    curve = PathCurve(item.getViewBox(), ORANGE, **kw)
-    item.addItem(curve)
-    return curve
+def plot(curve_plot):
+    return curve_plot
 
 
 def _orange_pixels(plot) -> np.ndarray:
@@ -53,7 +42,7 @@ def test_peak_downsampling_keeps_every_spike_and_the_newest_points():
 
 
 def test_the_line_is_drawn_where_the_data_are(plot, qtbot):
-    curve = _add(plot, width=2.0)
+    curve = add_curve(plot, width=2.0)
     curve.set_data(np.array([0.0, 10.0]), np.array([0.5, 0.5]))  # a flat line across the middle
     qtbot.wait(20)
     rows = _orange_pixels(plot)[:, 0]
@@ -67,7 +56,7 @@ def test_the_line_is_drawn_where_the_data_are(plot, qtbot):
 
 
 def test_dots_are_discs_at_the_points_and_follow_a_zoom(plot, qtbot):
-    curve = _add(plot, width=0.0001, dots=True)  # the line next to invisible: only dots
+    curve = add_curve(plot, width=0.0001, dots=True)  # the line next to invisible: only dots
     curve.setPen(curve.pen().__class__(ORANGE.darker(400)))
     curve.set_data(np.array([2.0, 5.0, 8.0]), np.array([0.5, 0.5, 0.5]))
     qtbot.wait(20)
@@ -82,7 +71,7 @@ def test_dots_are_discs_at_the_points_and_follow_a_zoom(plot, qtbot):
 
 
 def test_log_mode_leaves_gaps_for_values_that_have_no_log(plot):
-    curve = _add(plot)
+    curve = add_curve(plot)
     curve.set_data(np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.0, 10.0]))
     plot.getPlotItem().setLogMode(y=True)
     assert curve.dataBounds(1) == pytest.approx((-1.0, 1.0))
@@ -104,7 +93,7 @@ def _line_ends(curve: PathCurve) -> set[tuple[float, float]]:
 
 
 def test_view_all_fits_the_curve(plot, qtbot):
-    curve = _add(plot)
+    curve = add_curve(plot)
     curve.set_data(np.array([100.0, 200.0]), np.array([-5.0, 5.0]))
     plot.getPlotItem().autoRange(padding=0)
     (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
@@ -113,7 +102,7 @@ def test_view_all_fits_the_curve(plot, qtbot):
 
 
 def test_the_legend_shows_the_curve_and_hides_it_on_click(plot, qtbot):
-    curve = _add(plot, dots=True)
+    curve = add_curve(plot, dots=True)
     legend = plot.getPlotItem().legend
     legend.addItem(curve, "run 1")
     assert [label.text for _sample, label in legend.items] == ["run 1"]
@@ -131,7 +120,7 @@ def test_the_legend_shows_the_curve_and_hides_it_on_click(plot, qtbot):
 
 
 def test_removed_curves_stop_following_the_view(plot):
-    curve = _add(plot)
+    curve = add_curve(plot)
     curve.set_data(np.arange(5000.0), np.arange(5000.0))
     plot.setXRange(0, 5000, padding=0)
     before = curve.path().elementCount()
@@ -143,7 +132,7 @@ def test_removed_curves_stop_following_the_view(plot):
 
 
 def test_painting_curves_runs_no_python(plot):
-    curve = _add(plot, dots=True)
+    curve = add_curve(plot, dots=True)
     curve.set_data(np.linspace(0, 10, 500), np.random.default_rng(0).random(500))
     plot.repaint()
     called = set()
@@ -185,7 +174,7 @@ def test_the_plot_menu_offers_only_what_applies_to_a_training_curve(plot):
     from nnstudio.ui.training.path_curve import fit_plot_menu
 
     item = plot.getPlotItem()
-    curve = _add(plot)
+    curve = add_curve(plot)
     fit_plot_menu(item)
     shown = [a.text() for a in item.ctrlMenu.actions() if a.isVisible()]
     assert shown == ["Transforms", "Alpha", "Grid"]

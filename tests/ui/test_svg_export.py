@@ -8,25 +8,14 @@ pytest.importorskip("pyqtgraph")
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
-from nnstudio.ui.training.path_curve import PathCurve
-from nnstudio.ui.training.plot_style import make_plot
+from .conftest import CURVE_COLOR, add_curve
 
-ORANGE = QColor("#ffb347")
+ORANGE = QColor(CURVE_COLOR)
 
 
 @pytest.fixture
-def plot(shown):
-    plot = shown(make_plot(None, "t", "epoch", "loss", legend=True), 400, 300)
-    plot.getPlotItem().enableAutoRange(x=False, y=False)
-    plot.setXRange(0, 10, padding=0)
-    plot.setYRange(0, 1, padding=0)
-    return plot
-
-
-def _add(plot, **kw) -> PathCurve:
-    curve = PathCurve(plot.getPlotItem().getViewBox(), ORANGE, **kw)
-    plot.getPlotItem().addItem(curve)
-    return curve
+def plot(curve_plot):
+    return curve_plot
 
 
 def test_a_plot_exports_as_svg_from_its_menu(plot, tmp_path):
@@ -38,7 +27,7 @@ def test_a_plot_exports_as_svg_from_its_menu(plot, tmp_path):
 
     names = [e.Name for e in listExporters()]
     assert QtSvgExporter in listExporters() and names.count(QtSvgExporter.Name) == 1
-    curve = _add(plot, dots=True)
+    curve = add_curve(plot, dots=True)
     curve.set_data(np.linspace(0.5, 9.5, 20), np.linspace(0.9, 0.1, 20))
     out = tmp_path / "plot.svg"
     QtSvgExporter(plot.getPlotItem()).export(str(out))
@@ -58,7 +47,7 @@ def test_the_svg_looks_like_the_plot_on_screen(plot):
 
     from nnstudio.ui.training.svg_export import QtSvgExporter
 
-    curve = _add(plot, width=2.0, dots=True)
+    curve = add_curve(plot, width=2.0, dots=True)
     curve.set_data(np.linspace(0.5, 9.5, 20), np.linspace(0.9, 0.1, 20))
     item = plot.getPlotItem()
     data = QtSvgExporter(item).export(toBytes=True)

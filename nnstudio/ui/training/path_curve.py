@@ -151,8 +151,7 @@ class PathCurve(QGraphicsPathItem):
     def _shown_y(self) -> np.ndarray:
         if not self._log_y:
             return self._y
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self._y > 0, np.log10(np.where(self._y > 0, self._y, 1.0)), np.nan)
+        return np.log10(np.where(self._y > 0, self._y, np.nan))  # no log: a gap
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
