@@ -287,3 +287,68 @@ def test_a_trainer_runs_once(blobs, make_mlp):
     trainer.fit()
     with pytest.raises(RuntimeError, match="already run"):
         trainer.fit()
+
+
+# ------------------------------------------------------------ batches in place
+def _hand_perm(seed: int, epoch: int, n: int) -> torch.Tensor:
+    from nnstudio.train.trainer import _derived_seed
+
+    return torch.randperm(n, generator=torch.Generator().manual_seed(_derived_seed(seed, epoch, "shuffle")))
+
+
+def test_batches_are_the_shuffled_examples_gathered_into_the_same_tensors(blobs, make_mlp,
+                                                                          monkeypatch):
+    from nnstudio.train.recipes import Recipe
+
+    splits = blobs(n_train=230)  # batches of 100, 100 and a last one of 30
+    seen = []
+    step = Recipe.train_step
+
+    def recording(self, model, batch, opt):
+        seen.append((batch[0].data_ptr(), batch[0].clone(), batch[1].clone()))
+        return step(self, model, batch, opt)
+
+    monkeypatch.setattr(Recipe, "train_step", recording)
+    Trainer(make_mlp(), splits, cpu(epochs=2, batch_size=100, seed=3)).fit()
+    assert len(seen) == 6
+    x, y = splits.train.x, splits.train.y
+    for i, (_ptr, xb, yb) in enumerate(seen):
+        epoch, b = divmod(i, 3)
+        idx = _hand_perm(3, epoch + 1, 230)[b * 100:(b + 1) * 100]
+        assert torch.equal(xb, x[idx]) and torch.equal(yb, y[idx])
+    assert len({ptr for ptr, _, _ in seen}) == 1  # one tensor, written over at every step
+
+
+def test_weighted_batches_gather_their_weights_too():
+    from nnstudio.train.trainer import _Batches, _Tensors
+
+    split = _Tensors(torch.arange(20.0).reshape(10, 2), torch.arange(10), torch.linspace(0, 1, 10))
+    batches = _Batches(split, 4)
+    for idx in (torch.tensor([3, 1, 4, 0]), torch.tensor([9, 2])):
+        got = batches.take(idx)
+        assert len(got) == 3
+        for source, taken in zip((split.x, split.y, split.w), got):
+            assert torch.equal(taken, source[idx])
+
+
+def test_the_trainer_ends_with_the_weights_of_a_plain_loop(blobs, make_mlp):
+    """Gathering in place changes no arithmetic: the same batches in the same order give
+    bit-identical weights to ``x[idx]`` in a hand-written loop (partial last batch too)."""
+    import torch.nn.functional as F
+
+    splits = blobs(n_train=230)
+    trained = make_mlp(seed=5)
+    Trainer(trained, splits, cpu(epochs=3, batch_size=100, seed=4, optimizer="adam", lr=0.01)).fit()
+    model = make_mlp(seed=5)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x, y = splits.train.x, splits.train.y
+    model.train()
+    for epoch in range(1, 4):
+        perm = _hand_perm(4, epoch, 230)
+        for b in range(3):
+            idx = perm[b * 100:(b + 1) * 100]
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+    for (name, a), b in zip(trained.state_dict().items(), model.state_dict().values()):
+        assert torch.equal(a, b), name
