@@ -160,6 +160,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self._probe: ActivationProbe | None = None
         self._live: PreviewProbe | None = None
+        self._batches: _Batches | None = None
 
     # ================================================================= the run
     def fit(self) -> TrainResult:
@@ -187,6 +188,7 @@ class Trainer:
         finally:
             if self._probe is not None:
                 self._probe.close()
+            self._batches = None  # a batch's worth of memory (on the device) goes back
         self.callbacks.on_train_end(result)
         give_back_memory()
         return result

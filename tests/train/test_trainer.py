@@ -309,7 +309,9 @@ def test_batches_are_the_shuffled_examples_gathered_into_the_same_tensors(blobs,
         return step(self, model, batch, opt)
 
     monkeypatch.setattr(Recipe, "train_step", recording)
-    Trainer(make_mlp(), splits, cpu(epochs=2, batch_size=100, seed=3)).fit()
+    trainer = Trainer(make_mlp(), splits, cpu(epochs=2, batch_size=100, seed=3))
+    trainer.fit()
+    assert trainer._batches is None  # the kept tensors go with the run
     assert len(seen) == 6
     x, y = splits.train.x, splits.train.y
     for i, (_ptr, xb, yb) in enumerate(seen):
