@@ -70,3 +70,31 @@ def test_the_svg_looks_like_the_plot_on_screen(plot):
     axis = item.getAxis("left").sceneBoundingRect().translated(-item.sceneBoundingRect().topLeft())
     rows, cols = slice(int(axis.top()), int(axis.bottom())), slice(int(axis.left()), int(axis.right()))
     assert differ[rows, cols].mean() < 0.025  # 0.9 % measured; 5 % at the default 72
+
+
+def test_the_export_dialog_offers_only_formats_that_can_work(plot):
+    import importlib.util
+
+    from pyqtgraph.GraphicsScene.exportDialog import ExportDialog
+
+    dialog = ExportDialog(plot.scene())
+    dialog.show(plot.getPlotItem())
+    try:
+        listed = dialog.ui.formatList
+        names = [listed.item(i).text() for i in range(listed.count())]
+    finally:
+        dialog.close()
+    assert "Scalable Vector Graphics (SVG)" in names and "CSV of original plot data" in names
+    assert ("Matplotlib Window" in names) == (importlib.util.find_spec("matplotlib") is not None)
+
+
+def test_exporters_whose_library_is_missing_are_dropped():
+    from pyqtgraph.exporters import CSVExporter, MatplotlibExporter
+
+    from nnstudio.ui.training.svg_export import drop_unusable
+
+    exporters = [CSVExporter, MatplotlibExporter]
+    drop_unusable(exporters, find_spec=lambda name: object())
+    assert exporters == [CSVExporter, MatplotlibExporter]
+    drop_unusable(exporters, find_spec=lambda name: None if name == "matplotlib" else object())
+    assert exporters == [CSVExporter]

@@ -15,7 +15,9 @@ The file is written whole or not at all.
 
 from __future__ import annotations
 
-from pyqtgraph.exporters import Exporter, SVGExporter
+import importlib.util
+
+from pyqtgraph.exporters import Exporter, MatplotlibExporter, SVGExporter
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRectF, QSize
 from PySide6.QtGui import QGuiApplication, QPainter, QPicture
 from PySide6.QtSvg import QSvgGenerator
@@ -92,11 +94,23 @@ class QtSvgExporter(SVGExporter):
 
 
 def install() -> None:
-    """Offer :class:`QtSvgExporter` in the export dialog instead of pyqtgraph's SVG."""
+    """Offer :class:`QtSvgExporter` in the export dialog instead of pyqtgraph's SVG, and
+    only exporters that can work here (:func:`drop_unusable`)."""
     exporters = Exporter.Exporters
+    drop_unusable(exporters)
     if QtSvgExporter in exporters:
         return
     if SVGExporter in exporters:
         exporters[exporters.index(SVGExporter)] = QtSvgExporter
     else:
         exporters.append(QtSvgExporter)
+
+
+def drop_unusable(exporters: list, find_spec=importlib.util.find_spec) -> None:
+    """Take out of ``exporters`` those whose library is not installed.  pyqtgraph lists
+    "Matplotlib Window" whether or not matplotlib is there (its HDF5 exporter, by
+    contrast, registers only with h5py); chosen without it, Export does nothing but
+    print an ImportError on the console."""
+    for exporter, library in ((MatplotlibExporter, "matplotlib"),):
+        if exporter in exporters and find_spec(library) is None:
+            exporters.remove(exporter)
