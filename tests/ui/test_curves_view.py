@@ -35,20 +35,47 @@ def test_a_single_validation_point_gets_a_readable_range(view):
     assert hi - lo >= 0.05  # a tenth of the value, not a sliver needing five decimals
 
 
-def test_the_x_range_spans_the_planned_run_and_never_moves_while_it_trains(view):
-    record = _record(epochs=16)
+def _x_ranges_while_training(view, epochs: int) -> list[float]:
+    """The loss plot's right x end after each epoch's refresh (10 steps an epoch)."""
+    record = _record(epochs=epochs)
     view.set_runs(record, [])
-    view.set_epoch_span(16)
+    view.set_epoch_span(epochs)
     ranges = []
-    for step in range(1, 161):
-        record.add_steps([StepInfo(step // 10 + 1, step % 10 + 1, step, 160, 1.0 / step, 0.01,
-                                   step * 0.1, 1.0, 1000.0)])
+    for epoch in range(1, epochs + 1):
+        first = (epoch - 1) * 10
+        record.add_steps([StepInfo(epoch, b, first + b, epochs * 10, 1.0 / (first + b), 0.01,
+                                   (first + b) * 0.1, 1.0, 1000.0) for b in range(1, 11)])
         view.note_new_data()
         view.refresh()
         ranges.append(round(view.loss_plot.getPlotItem().getViewBox().viewRange()[0][1], 3))
+    return ranges
+
+
+def test_a_short_run_is_shown_whole_and_its_x_range_never_moves(view):
+    ranges = _x_ranges_while_training(view, 16)
     changes = sum(1 for a, b in itertools.pairwise(ranges) if a != b)
     assert changes == 0  # each change lays the axis out again: a millisecond of the GIL
     assert 16 <= ranges[0] < 17
+
+
+def test_a_long_run_starts_on_its_first_sixteenth_and_the_x_range_only_doubles(view):
+    ranges = _x_ranges_while_training(view, 160)
+    ends = [r for i, r in enumerate(ranges) if i == 0 or r != ranges[i - 1]]
+    assert 10 <= ends[0] < 11  # the first epochs get the width (not a 160th of it each)
+    assert len(ends) == 5  # laid out again four times in the whole run
+    assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(ends))
+    assert 160 <= ends[-1] < 170
+    for epoch, right in enumerate(ranges, 1):
+        assert epoch <= right  # the data are always in view
+
+
+@pytest.mark.parametrize(("planned", "end", "right"), [
+    (16, 0, 16), (60, 0, 15), (60, 15, 15), (60, 15.1, 30), (60, 59, 60),
+    (400, 0, 25), (400, 30, 50), (400, 399, 400), (400, 450, 450), (1, 0, 1)])
+def test_x_span(planned, end, right):
+    from nnstudio.ui.training.curves_view import x_span
+
+    assert x_span(planned, end) == right
 
 
 def test_data_past_the_planned_end_widen_the_x_range(view):

@@ -7,10 +7,12 @@ paints without Python; they downsample ('peak') and clip to the visible range, s
 long run costs no more to draw than a short one.  Runs other than the current one are
 drawn when their "overlay" box is ticked in the runs list.
 
-The plots follow the run without re-laying out their axes on every update: x spans the
-whole planned run from its start (as MATLAB's training plot does: the curve fills the
-plot as the run goes, and the axis never jumps), and y moves only when the data leave
-the range or fill too little of it.  With the axes (and their grids) cached as pixmaps,
+The plots follow the run without re-laying out their axes on every update: x starts at
+a part of the planned run — a sixteenth, at least ``X_MIN_SPAN`` epochs — and doubles
+whenever the data reach its end, up to the whole run (:func:`x_span`); so the first
+epochs of a long run, where most of the learning shows, get the plot's width, and the
+axis is laid out again at most four times a run.  y moves only when the data leave the
+range or fill too little of it.  With the axes (and their grids) cached as pixmaps,
 a refresh then repaints the curves alone — Python on the main thread competes with
 the trainer for the GIL, and an axis laid out again costs about a millisecond of it.
 A person who zooms or pans a plot takes it over until the next run.
@@ -41,6 +43,20 @@ _NOTHING = GrowingSeries(1)
 # the learning rate changes slowly (or not at all): while a run goes, its plot is redrawn
 # at most this often — a third less painting at each update, which the trainer feels
 LR_EVERY_S = 1.0
+X_HALVINGS = 4  # x starts at the planned run halved at most this often...
+X_MIN_SPAN = 10.0  # ...but not below this many epochs (a short run is shown whole)
+
+
+def x_span(planned: float, end: float) -> float:
+    """The right end of the x axis (epochs) while a run of ``planned`` epochs has data up
+    to ``end``: the plan halved as often as the data allow, at most ``X_HALVINGS`` times
+    and not below ``X_MIN_SPAN``; past the plan (a longer run), ``end``."""
+    if end >= planned:
+        return max(end, planned)
+    right, floor = planned, max(X_MIN_SPAN, planned / 2 ** X_HALVINGS)
+    while right / 2 >= max(end, floor):
+        right /= 2
+    return right
 
 
 def _curve(plot: pg.PlotWidget, name: str | None, color, width: float = 1.6, dashed: bool = False,
@@ -98,6 +114,7 @@ class CurvesView(PlotPanel):
         self._records: dict[int, RunRecord] = {}
         self._follow = {id(p): True for p in self.plots}  # False once the person zooms
         self._planned = 1
+        self._right = 1.0  # the right end of x, shared by the plots that follow the run
         self._lr_drawn_at = -float("inf")
         self._refollow = True  # the next refresh fits every plot, changed or not
         for plot in self.plots:
@@ -149,9 +166,10 @@ class CurvesView(PlotPanel):
         end of the run (or of the longest overlaid run)."""
         self._planned = max([epochs] + [r.info.epochs for r in self._records.values()
                                         if r.info and r is not self.current])
+        self._right = x_span(self._planned, 0.0)  # overlaid runs' data widen it at the refresh
         for plot in self.plots:
             self._follow[id(plot)] = True
-            plot.setXRange(0, self._planned, padding=0.02)
+            plot.setXRange(0, self._right, padding=0.02)
         self._refollow = True
         self.dirty = True
 
@@ -202,7 +220,8 @@ class CurvesView(PlotPanel):
         shown: dict[int, list[GrowingSeries]] = {id(p): [] for p in self.plots}
         # the plots whose curves are handed new data now (or whose set of runs changed):
         # only they may need a new range
-        changed = {id(p) for p in self.plots} if self._refollow else set()
+        refit = self._refollow
+        changed = {id(p) for p in self.plots} if refit else set()
         self._refollow = False
         where = {"train": self.loss_plot, "val": self.loss_plot, "metric": self.metric_plot,
                  "lr": self.lr_plot}
@@ -218,21 +237,23 @@ class CurvesView(PlotPanel):
                     drawn.items[name].set_data(series.x, series.y)
                     drawn.shown[name] = version
                     changed.add(id(plot))
+        if changed:
+            self._follow_x(shown, refit)
         for plot in self.plots:
             if self._follow[id(plot)] and id(plot) in changed:
-                self._follow_x(plot, shown[id(plot)])
                 self._follow_y(plot, shown[id(plot)])
 
-    def _follow_x(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
-        """Widen the x range only if the data pass its right end (a run longer than planned)."""
-        ends = [float(s.x[-1]) for s in series if len(s)]
-        if not ends:
+    def _follow_x(self, shown: dict[int, list[GrowingSeries]], refit: bool) -> None:
+        """Give every following plot the x range the data call for (:func:`x_span`):
+        wider as the data reach its end; narrower only on ``refit`` (runs taken off)."""
+        ends = [float(s.x[-1]) for series in shown.values() for s in series if len(s)]
+        right = x_span(self._planned, max(ends, default=0.0))
+        if right == self._right or (right < self._right and not refit):
             return
-        right = plot.getPlotItem().getViewBox().viewRange()[0][1]
-        end = max(ends)
-        if end > right:
-            self._planned = max(self._planned, end)
-            plot.setXRange(0, self._planned, padding=0.02)
+        self._right = right
+        for plot in self.plots:
+            if self._follow[id(plot)]:
+                plot.setXRange(0, right, padding=0.02)
 
     def _follow_y(self, plot: pg.PlotWidget, series: list[GrowingSeries]) -> None:
         """Move the y range only when the data leave it or fill too little of it."""
