@@ -160,3 +160,28 @@ def test_a_runs_row_sets_only_what_changed(qtbot):
     assert changes and len(changes) < 5  # the cells that changed, not the whole row
     row_text = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
     assert "0.69" in " ".join(row_text)
+
+
+def _legend_corner(view):
+    """Where the metric legend sits in its plot's view: (right?, bottom?)."""
+    item = view.metric_plot.getPlotItem()
+    legend = item.legend.sceneBoundingRect()
+    box = item.getViewBox().sceneBoundingRect()
+    return (abs(legend.right() - box.right()) < abs(legend.left() - box.left()),
+            abs(legend.bottom() - box.bottom()) < abs(legend.top() - box.top()))
+
+
+@pytest.mark.parametrize(("recipe", "metrics", "corner"), [
+    ("classification", {"loss": 0.5, "accuracy": 0.8}, (True, True)),
+    ("regression", {"loss": 0.5, "mae": 0.3}, (True, False))])
+def test_the_metric_legend_sits_where_the_curve_does_not_go(view, qtbot, recipe, metrics, corner):
+    record = RunRecord(1, {"name": "d"}, {"recipe": recipe, "optimizer": "adam", "lr": 0.01,
+                                          "batch_size": 32}, {"nodes": [], "edges": []})
+    record.start(RunInfo(100, 10, 10, 1, "cpu", 100, 100))
+    view.set_runs(record, [])
+    view.set_epoch_span(10)
+    record.add_epochs([EpochInfo(1, 0.7, metrics, 0.01, 1.0)])
+    view.note_new_data()
+    view.refresh()
+    qtbot.waitUntil(lambda: _legend_corner(view) == corner, timeout=2000)
+    assert view.metric_rises() == (corner == (True, True))

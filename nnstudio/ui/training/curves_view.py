@@ -28,6 +28,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.train import ConfigError, recipe_class
+
 from .path_curve import PathCurve, fit_plot_menu
 from .plot_style import PlotPanel, run_color
 from .runs import RunRecord
@@ -137,6 +139,7 @@ class CurvesView(PlotPanel):
             if key not in self._drawn:
                 self._add(record)
         self._update_metric_choices()
+        self._place_metric_legend()
         self._refollow = True  # a run taken off may leave a range too wide
         self.dirty = True
 
@@ -197,8 +200,30 @@ class CurvesView(PlotPanel):
             f"Validation {metric}" if metric else "Validation metric")
         for drawn in self._drawn.values():
             drawn.shown.pop("metric", None)
+        self._place_metric_legend()
         self.dirty = True
         self.refresh()
+
+    def metric_rises(self) -> bool:
+        """Whether the metric shown gets larger as the model learns (accuracy, R²),
+        by the current run's recipe; False for one that falls (MAE) or is unknown."""
+        config = self.current.config if self.current is not None else {}
+        try:
+            recipe = recipe_class(config.get("recipe", "classification"))
+        except ConfigError:  # a run of a recipe this version does not know
+            return False
+        return recipe.metric_modes.get(self.metric_name) == "max"
+
+    def _place_metric_legend(self) -> None:
+        """Put the metric plot's legend in the corner its curves leave free: bottom right
+        for a metric that rises to the top right as the run goes, top right otherwise
+        (as the loss plot's)."""
+        legend = self.metric_plot.getPlotItem().legend
+        corner = (1, 1) if self.metric_rises() else (1, 0)
+        if getattr(legend, "nn_corner", None) != corner:
+            legend.nn_corner = corner
+            legend.anchor(itemPos=corner, parentPos=corner,
+                          offset=(-6, -6 if corner[1] else 6))
 
     # ------------------------------------------------------------------ drawing
     def note_new_data(self) -> None:
