@@ -71,7 +71,7 @@ def test_a_long_run_starts_on_its_first_sixteenth_and_the_x_range_only_doubles(v
 
 @pytest.mark.parametrize(("planned", "end", "right"), [
     (16, 0, 16), (60, 0, 15), (60, 15, 15), (60, 15.1, 30), (60, 59, 60),
-    (400, 0, 25), (400, 30, 50), (400, 399, 400), (400, 450, 450), (1, 0, 1)])
+    (400, 0, 25), (400, 30, 50), (400, 399, 400), (400, 450, 800), (2, 5, 8), (1, 0, 1)])
 def test_x_span(planned, end, right):
     from nnstudio.ui.training.curves_view import x_span
 

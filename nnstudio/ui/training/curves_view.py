@@ -52,10 +52,14 @@ X_MIN_SPAN = 10.0  # ...but not below this many epochs (a short run is shown who
 def x_span(planned: float, end: float) -> float:
     """The right end of the x axis (epochs) while a run of ``planned`` epochs has data up
     to ``end``: the plan halved as often as the data allow, at most ``X_HALVINGS`` times
-    and not below ``X_MIN_SPAN``; past the plan (a longer run), ``end``."""
-    if end >= planned:
-        return max(end, planned)
-    right, floor = planned, max(X_MIN_SPAN, planned / 2 ** X_HALVINGS)
+    and not below ``X_MIN_SPAN``; past the plan (a longer run), doubled until it covers
+    ``end``."""
+    right = max(planned, 1.0)
+    if end > right:
+        while right < end:
+            right *= 2
+        return right
+    floor = max(X_MIN_SPAN, right / 2 ** X_HALVINGS)
     while right / 2 >= max(end, floor):
         right /= 2
     return right
@@ -117,6 +121,7 @@ class CurvesView(PlotPanel):
         self._follow = {id(p): True for p in self.plots}  # False once the person zooms
         self._planned = 1
         self._right = 1.0  # the right end of x, shared by the plots that follow the run
+        self._legend_corner = (1, 0)  # the metric legend's, as make_plot puts it: top right
         self._lr_drawn_at = -float("inf")
         self._refollow = True  # the next refresh fits every plot, changed or not
         for plot in self.plots:
@@ -165,8 +170,8 @@ class CurvesView(PlotPanel):
             plot.removeItem(item)
 
     def set_epoch_span(self, epochs: int) -> None:
-        """A run of ``epochs`` starts: every plot follows the data again, x from 0 to the
-        end of the run (or of the longest overlaid run)."""
+        """A run of ``epochs`` starts: every plot follows the data again, x from 0 to a
+        part of the run (or of the longest overlaid run) that grows with the data."""
         self._planned = max([epochs] + [r.info.epochs for r in self._records.values()
                                         if r.info and r is not self.current])
         self._right = x_span(self._planned, 0.0)  # overlaid runs' data widen it at the refresh
@@ -218,12 +223,11 @@ class CurvesView(PlotPanel):
         """Put the metric plot's legend in the corner its curves leave free: bottom right
         for a metric that rises to the top right as the run goes, top right otherwise
         (as the loss plot's)."""
-        legend = self.metric_plot.getPlotItem().legend
         corner = (1, 1) if self.metric_rises() else (1, 0)
-        if getattr(legend, "nn_corner", None) != corner:
-            legend.nn_corner = corner
-            legend.anchor(itemPos=corner, parentPos=corner,
-                          offset=(-6, -6 if corner[1] else 6))
+        if corner != self._legend_corner:
+            self._legend_corner = corner
+            self.metric_plot.getPlotItem().legend.anchor(
+                itemPos=corner, parentPos=corner, offset=(-6, -6 if corner[1] else 6))
 
     # ------------------------------------------------------------------ drawing
     def note_new_data(self) -> None:
