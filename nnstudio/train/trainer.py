@@ -16,7 +16,6 @@ import hashlib
 import math
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from torch import nn
 from nnstudio.train._modes import eval_mode
 from nnstudio.train.activations import ActivationProbe
 from nnstudio.train.allocator import give_back_memory, keep_freed_memory
+from nnstudio.train.batches import Batches, PlacedSplit
 from nnstudio.train.callbacks import (
     Callback,
     CallbackList,
@@ -53,46 +53,6 @@ from nnstudio.train.recipes import Evaluation, Recipe, create_recipe
 
 if TYPE_CHECKING:
     from nnstudio.data.base import DatasetSplits
-
-@dataclass
-class _Tensors:
-    """A split placed on the device, with targets in the recipe's dtype."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    w: torch.Tensor | None = None  # per-example loss weights (Recipe.example_weights)
-
-    def __len__(self) -> int:
-        return int(self.x.shape[0])
-
-
-class _Batches:
-    """The training split's batches, gathered into the same tensors at every step.
-
-    ``x[idx]`` allocates a fresh batch each step (400 KB for 128 MNIST-sized rows), in
-    new memory that the gather must first fetch into the cache; gathering with
-    ``index_select(..., out=)`` into tensors kept from step to step writes where the last
-    batch was, still in the cache.  Same values, same arithmetic: measured on the
-    overhead benchmark's MLP (one CPU thread), a hand loop's step went 3.4 % faster.
-
-    The tensors are overwritten by the next step, so a recipe must not keep a batch (or
-    a view of one) beyond its ``train_step`` — none does: the autograd graph that saves
-    the inputs is freed by that step's backward pass.
-    """
-
-    def __init__(self, split: _Tensors, batch_size: int) -> None:
-        self.sources = (split.x, split.y) if split.w is None else (split.x, split.y, split.w)
-        self.size = min(batch_size, len(split))
-        self.full = tuple(t.new_empty((self.size, *t.shape[1:])) for t in self.sources)
-
-    def take(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The examples ``idx`` (at most ``batch_size`` of them) as (x, y[, w])."""
-        n = len(idx)
-        out = self.full if n == self.size else tuple(t[:n] for t in self.full)
-        for source, into in zip(self.sources, out):
-            torch.index_select(source, 0, idx, out=into)
-        return out
-
 
 def forget_traceback(exc: BaseException | None) -> None:
     """Drop the frames a caught exception (and those it chains) keeps alive.
@@ -160,7 +120,7 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self._probe: ActivationProbe | None = None
         self._live: PreviewProbe | None = None
-        self._batches: _Batches | None = None
+        self._batches: Batches | None = None
 
     # ================================================================= the run
     def fit(self) -> TrainResult:
@@ -211,7 +171,7 @@ class Trainer:
         if not params:
             raise TrainingError("The model has no trainable parameters (all are frozen).")
         bs = c.batch_size
-        self._batches = _Batches(self.train, bs)
+        self._batches = Batches(self.train, bs)
         # a last batch of one example is dropped: BatchNorm cannot train on it
         self.steps_per_epoch = max(1, n // bs + (1 if n % bs > 1 else 0))
         self.total_steps = c.epochs * self.steps_per_epoch
@@ -235,16 +195,16 @@ class Trainer:
                                           a.max_channels, a.max_rate_hz)
         if self.callbacks.wants("on_preview") and type(self.recipe).preview is not Recipe.preview:
             src = self.val if len(self.val) else self.train
-            self._live = PreviewProbe(self.model, _Tensors(src.x[:PROBE_SIZE], src.y[:PROBE_SIZE]),
+            self._live = PreviewProbe(self.model, PlacedSplit(src.x[:PROBE_SIZE], src.y[:PROBE_SIZE]),
                                       self.recipe.preview, 1.0 / self.preview_every_s)
         self.callbacks.on_train_start(RunInfo(
             self.total_steps, self.steps_per_epoch, c.epochs, self.start_epoch, str(self.device),
             sum(p.numel() for p in self.model.parameters()), sum(p.numel() for p in params),
             c.to_dict()))
 
-    def _place(self, split: Any, name: str) -> _Tensors:
+    def _place(self, split: Any, name: str) -> PlacedSplit:
         try:
-            return _Tensors(split.x.to(self.device), self.recipe.prepare_targets(split.y).to(self.device))
+            return PlacedSplit(split.x.to(self.device), self.recipe.prepare_targets(split.y).to(self.device))
         except RuntimeError as exc:
             if is_out_of_memory(exc):
                 raise TrainingError(f"The {name} split does not fit in {self.device.type} memory; "
@@ -399,7 +359,7 @@ class Trainer:
         if previews:
             self.callbacks.on_preview(previews)
 
-    def _evaluate(self, name: str, split: _Tensors, epoch: int) -> Evaluation:
+    def _evaluate(self, name: str, split: PlacedSplit, epoch: int) -> Evaluation:
         bs = 2 * self.config.batch_size  # no gradients kept: twice the batch fits
         try:
             ev = self.recipe.evaluate(self.model, split, bs)

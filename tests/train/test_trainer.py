@@ -322,10 +322,10 @@ def test_batches_are_the_shuffled_examples_gathered_into_the_same_tensors(blobs,
 
 
 def test_weighted_batches_gather_their_weights_too():
-    from nnstudio.train.trainer import _Batches, _Tensors
+    from nnstudio.train.batches import Batches, PlacedSplit
 
-    split = _Tensors(torch.arange(20.0).reshape(10, 2), torch.arange(10), torch.linspace(0, 1, 10))
-    batches = _Batches(split, 4)
+    split = PlacedSplit(torch.arange(20.0).reshape(10, 2), torch.arange(10), torch.linspace(0, 1, 10))
+    batches = Batches(split, 4)
     for idx in (torch.tensor([3, 1, 4, 0]), torch.tensor([9, 2])):
         got = batches.take(idx)
         assert len(got) == 3
