@@ -26,7 +26,7 @@ class Batches:
     new memory that the gather must first fetch into the cache; gathering with
     ``index_select(..., out=)`` into tensors kept from step to step writes where the last
     batch was, still in the cache.  Same values, same arithmetic: measured on the
-    overhead benchmark's MLP (one CPU thread), a hand loop's step went 3.4 % faster.
+    overhead benchmark's MLP (one CPU thread), a hand loop's step went 3–4 % faster.
 
     The tensors are overwritten by the next step, so a recipe must not keep a batch (or
     a view of one) beyond its ``train_step`` — none does: the autograd graph that saves
